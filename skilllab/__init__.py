@@ -1,0 +1,32 @@
+"""skilllab: post-session skill distillation for LLM agents.
+
+Skills are runbooks in plain ``SKILL.md`` files, one folder per skill, scoped per agent, kept
+in git and found by meaning through an hnswlib index rebuilt from the files.
+
+    >>> from skilllab import Library
+    >>> lib = Library("library", embedder="hashing")
+    >>> agent = lib.agent("sre-oncall")          # doctest: +SKIP
+    >>> agent.search("pods crash looping", k=3)  # doctest: +SKIP
+"""
+
+from .errors import (
+    ConfigError,
+    InvalidName,
+    InvalidSkill,
+    SkillNotFound,
+    SkilllabError,
+    SkillParseError,
+    UnsafePath,
+)
+from .library import Agent, Library, SkillHit, SkillInfo
+from .names import slugify, validate_agent_id, validate_skill_name
+from .skill import Skill
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Agent", "Library", "Skill", "SkillHit", "SkillInfo",
+    "SkilllabError", "ConfigError", "InvalidName", "InvalidSkill", "SkillNotFound",
+    "SkillParseError", "UnsafePath",
+    "slugify", "validate_agent_id", "validate_skill_name", "__version__",
+]

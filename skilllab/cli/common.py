@@ -1,0 +1,52 @@
+"""Arguments and printing shared by the CLI commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from ..library import Library
+
+
+def add_library_args(p: argparse.ArgumentParser, agent: bool = True, agent_required: bool = True) -> None:
+    p.add_argument("--library", default=os.environ.get("SKILLLAB_LIBRARY", "library"),
+                   help="library folder (default: $SKILLLAB_LIBRARY or ./library)")
+    if agent:
+        p.add_argument("--agent", required=agent_required and "SKILLLAB_AGENT" not in os.environ,
+                       default=os.environ.get("SKILLLAB_AGENT"), help="agent id (default: $SKILLLAB_AGENT)")
+    p.add_argument("--embedder", default=os.environ.get("SKILLLAB_EMBEDDER", "minilm"),
+                   help="embedder: minilm (default), hashing, st:NAME, openai:MODEL")
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def library(args) -> Library:
+    return Library(args.library, embedder=args.embedder)
+
+
+def open_agent(args, create: bool = False):
+    return library(args).agent(args.agent, create=create)
+
+
+def print_json(obj) -> None:
+    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: list[dict], columns: list[str]) -> None:
+    if not rows:
+        print("(none)")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
+
+
+def warn_problems(agent) -> None:
+    for p in agent.problems:
+        print(f"skilllab: warning: {p}", file=sys.stderr)

@@ -1,0 +1,228 @@
+"""The files of one agent: ``LIBRARY/<agent_id>/skills/<name>/SKILL.md``, kept in git.
+
+:class:`AgentStore` is the only code that builds paths from names. Every path it returns is
+checked to lie inside the agent's folder, with no symlink on the way; writes are atomic and
+each change is one commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._fs import atomic_write
+from .errors import SkillNotFound, SkillParseError, UnsafePath
+from .history import GITIGNORE, Commit, GitHistory
+from .names import validate_agent_id, validate_skill_name
+from .skill import Skill
+
+SKILL_FILE = "SKILL.md"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def git_blob_id(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest().encode()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A skill folder skilllab could not use, left untouched on disk."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One commit in a skill's history. ``rev`` counts from 1; ``version`` is the skill's own."""
+
+    rev: int
+    commit: str
+    date: str
+    message: str
+    version: int | None  # None when the file was deleted in that commit or did not parse
+    sources: tuple[str, ...]
+    deleted: bool
+
+
+class AgentStore:
+    def __init__(self, library_root: Path, agent_id: str):
+        self.agent_id = validate_agent_id(agent_id)
+        root = Path(library_root).absolute()
+        self.library_root = root
+        self.root = root / self.agent_id
+        self.skills_dir = self.root / "skills"
+        self.git = GitHistory(self.root)
+
+    # ---- paths ------------------------------------------------------------------------------
+    def _check_inside(self, path: Path) -> Path:
+        """Refuse symlinks anywhere from the library root down to ``path``."""
+        cur = self.library_root
+        rel = path.relative_to(self.library_root)
+        for part in rel.parts:
+            cur = cur / part
+            if cur.is_symlink():
+                raise UnsafePath(f"{cur}: is a symlink; skilllab does not follow links out of "
+                                 f"agent {self.agent_id!r}'s folder")
+        resolved = path.resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise UnsafePath(f"{path}: resolves outside agent {self.agent_id!r}'s folder")
+        return path
+
+    def skill_dir(self, name: str) -> Path:
+        """The folder of skill ``name``; the name is validated first (no '..', '/', absolute)."""
+        if isinstance(name, str) and ("/" in name or "\\" in name or name.startswith(".")):
+            raise UnsafePath(f"skill name {name!r} is a path; give a bare skill name")
+        validate_skill_name(name)
+        return self._check_inside(self.skills_dir / name)
+
+    def skill_path(self, name: str) -> Path:
+        return self._check_inside(self.skill_dir(name) / SKILL_FILE)
+
+    @staticmethod
+    def relpath(name: str) -> str:
+        return f"skills/{name}/{SKILL_FILE}"
+
+    # ---- setup ------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the agent's folder and repository if they do not exist yet."""
+        if self.root.exists():
+            self._check_inside(self.root)
+        self.skills_dir.mkdir(parents=True, exist_ok=True)
+        self._check_inside(self.skills_dir)
+        gi = self.root / ".gitignore"
+        if self.git.head() is None:
+            if not gi.exists():
+                atomic_write(gi, GITIGNORE)
+            self.git.commit([".gitignore"], f"init agent {self.agent_id}")
+
+    def exists(self) -> bool:
+        """Whether the agent has a folder (a repository, or skill folders put there by hand)."""
+        return (self.root / ".git").is_dir() or self.skills_dir.is_dir()
+
+    # ---- reading ----------------------------------------------------------------------------
+    def scan(self) -> tuple[dict[str, bytes], list[Problem]]:
+        """Raw bytes of every ``SKILL.md`` by folder name, and the folders that were refused."""
+        found: dict[str, bytes] = {}
+        problems: list[Problem] = []
+        if not self.skills_dir.is_dir():
+            return found, problems
+        for entry in sorted(os.scandir(self.skills_dir), key=lambda e: e.name):
+            p = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                problems.append(Problem(str(p), "is a symlink; refused (skills must be real folders)"))
+                continue
+            if not entry.is_dir():
+                continue
+            try:
+                validate_skill_name(entry.name)
+            except Exception as exc:
+                problems.append(Problem(str(p), f"folder name is not a valid skill name: {exc}"))
+                continue
+            f = p / SKILL_FILE
+            if f.is_symlink():
+                problems.append(Problem(str(f), "is a symlink; refused"))
+                continue
+            try:
+                found[entry.name] = f.read_bytes()
+            except FileNotFoundError:
+                problems.append(Problem(str(p), f"folder has no {SKILL_FILE}"))
+        return found, problems
+
+    def parse(self, name: str, data: bytes) -> Skill:
+        path = self.skills_dir / name / SKILL_FILE
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SkillParseError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        skill = Skill.parse(text, path)
+        if skill.name != name:
+            raise SkillParseError(path, f"front matter name {skill.name!r} differs from folder name {name!r}")
+        return skill
+
+    def read(self, name: str) -> Skill:
+        path = self.skill_path(name)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}") from None
+        return self.parse(name, data)
+
+    # ---- writing ----------------------------------------------------------------------------
+    def write(self, skill: Skill, message: str, when: float | None = None) -> str | None:
+        """Write the skill atomically and commit. Returns the commit id, or None if unchanged."""
+        path = self.skill_path(skill.name)
+        data = skill.render().encode("utf-8")
+        try:
+            if path.read_bytes() == data:
+                return None
+        except FileNotFoundError:
+            pass
+        atomic_write(path, data)
+        return self.git.commit([self.relpath(skill.name)], message, when)
+
+    def delete(self, name: str, message: str, when: float | None = None) -> str:
+        d = self.skill_dir(name)
+        if not (d / SKILL_FILE).exists():
+            raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
+        for child in sorted(d.rglob("*"), reverse=True):
+            child.unlink() if not child.is_dir() else child.rmdir()
+        d.rmdir()
+        return self.git.commit([self.relpath(name)], message, when)
+
+    def commit_untracked_changes(self, found: dict[str, bytes]) -> str | None:
+        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole."""
+        head = self.git.head()
+        tracked: dict[str, bytes] = {}
+        if head is not None:
+            repo = self.git.repo
+            tree = repo[repo[head.encode()].tree]
+            if b"skills" in tree:
+                skills_tree = repo[tree[b"skills"][1]]
+                for item in skills_tree.items():
+                    sub = repo[item.sha]
+                    if hasattr(sub, "items") and SKILL_FILE.encode() in sub:
+                        tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
+        edited = [n for n, d in found.items() if tracked.get(n) != git_blob_id(d)]
+        gone = [n for n in tracked if n not in found and not (self.skills_dir / n).is_symlink()]
+        if not edited and not gone:
+            return None
+        parts = []
+        if edited:
+            parts.append("hand edit of " + ", ".join(sorted(edited)))
+        if gone:
+            parts.append("hand removal of " + ", ".join(sorted(gone)))
+        msg = "; ".join(parts) + " (picked up when the library was opened)"
+        return self.git.commit([self.relpath(n) for n in sorted(edited + gone)], msg)
+
+    # ---- history ----------------------------------------------------------------------------
+    def history(self, name: str) -> list[Version]:
+        rel = self.relpath(validate_skill_name(name))
+        out = []
+        for rev, c in enumerate(self.git.log(rel), 1):
+            out.append(self._version(rev, c, name))
+        return out
+
+    def _version(self, rev: int, c: Commit, name: str) -> Version:
+        data = self.git.read(self.relpath(name), c.id)
+        version, sources = None, ()
+        if data is not None:
+            try:
+                sk = self.parse(name, data)
+                version, sources = sk.version, tuple(sk.sources)
+            except SkillParseError:
+                pass
+        return Version(rev, c.id, c.date, c.message, version, sources, data is None)
+
+    def read_at(self, name: str, commit: str) -> bytes | None:
+        return self.git.read(self.relpath(validate_skill_name(name)), commit)

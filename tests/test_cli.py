@@ -1,0 +1,81 @@
+"""The command line, in process (fast) and as a real subprocess (entry points, exit codes)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from skilllab.cli import main
+
+from conftest import copy_examples
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_search_json_best_first_with_minilm(tmp_path, capsys):
+    copy_examples(tmp_path)
+    code, out, err = run(capsys, "search", "pods restart, log says DATABASE_URL missing", "--library",
+                         str(tmp_path), "--agent", "sre-oncall", "-k", "3", "--json")
+    assert code == 0, err
+    hits = json.loads(out)
+    assert [h["name"] for h in hits][0] == "crashloop-missing-config"
+    assert len(hits) == 3 and {"name", "similarity", "description"} <= set(hits[0])
+    sims = [h["similarity"] for h in hits]
+    assert sims == sorted(sims, reverse=True)
+
+
+def test_skills_list_show_history(tmp_path, capsys):
+    copy_examples(tmp_path)
+    lib = ["--library", str(tmp_path), "--agent", "dba", "--embedder", "hashing"]
+    code, out, _ = run(capsys, "skills", "list", *lib, "--json")
+    assert code == 0
+    assert [s["name"] for s in json.loads(out)] == ["postgres-connection-pool-exhausted", "postgres-replication-lag"]
+    code, out, _ = run(capsys, "skills", "show", "postgres-replication-lag", *lib)
+    src = tmp_path / "dba" / "skills" / "postgres-replication-lag" / "SKILL.md"
+    assert code == 0 and out == src.read_text()
+    code, out, _ = run(capsys, "skills", "history", "postgres-replication-lag", *lib, "--json")
+    [row] = json.loads(out)
+    assert row["rev"] == 1 and row["version"] == 1 and row["sources"] == "s-000120"
+    assert "hand edit" in row["message"]
+    code, out, _ = run(capsys, "skills", "list", *lib)
+    assert out.splitlines()[0].split() == ["name", "status", "version", "updated", "description"]
+
+
+def test_index_rebuild_all_agents(tmp_path, capsys):
+    copy_examples(tmp_path)
+    for agent in ("dba", "sre-oncall"):
+        run(capsys, "skills", "list", "--library", str(tmp_path), "--agent", agent, "--embedder", "hashing")
+    shutil.rmtree(tmp_path / "dba" / "index")
+    code, out, _ = run(capsys, "index", "rebuild", "--library", str(tmp_path), "--embedder", "hashing", "--json")
+    assert code == 0 and json.loads(out) == {"dba": 2, "sre-oncall": 4}
+    assert (tmp_path / "dba" / "index" / "meta.json").exists()
+
+
+def test_user_errors_are_one_line_without_traceback(tmp_path, capsys):
+    code, out, err = run(capsys, "skills", "show", "../../etc", "--library", str(tmp_path), "--agent", "a1",
+                         "--embedder", "hashing")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    copy_examples(tmp_path)
+    code, _, err = run(capsys, "skills", "show", "no-such-skill", "--library", str(tmp_path), "--agent", "dba",
+                       "--embedder", "hashing")
+    assert code == 1 and err == "skilllab: error: agent 'dba' has no skill 'no-such-skill'\n"
+    code, _, err = run(capsys, "search", "x", "--library", str(tmp_path), "--agent", "BAD!", "--embedder", "hashing")
+    assert code == 1 and "invalid agent id 'BAD!'" in err
+
+
+def test_entry_point_subprocess(tmp_path):
+    copy_examples(tmp_path)
+    exe = Path(sys.executable).parent / "skilllab"
+    res = subprocess.run([str(exe), "search", "replica is behind the primary", "--library", str(tmp_path),
+                          "--agent", "dba", "--json", "-k", "1", "--embedder", "hashing"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)[0]["name"] == "postgres-replication-lag"
+    res = subprocess.run([sys.executable, "-m", "skilllab", "skills", "show", "nope", "--library",
+                          str(tmp_path), "--agent", "ghost", "--embedder", "hashing"], capture_output=True, text=True)
+    assert res.returncode == 1 and "Traceback" not in res.stderr and "no agent 'ghost'" in res.stderr

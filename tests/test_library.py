@@ -1,0 +1,230 @@
+"""The per-agent store and its index, with real files, real git and real MiniLM."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from skilllab import Library, SkillNotFound, UnsafePath
+from skilllab.skill import WHAT_DIDNT
+
+from helpers import make_skill
+
+
+def names(hits):
+    return [h.name for h in hits]
+
+
+def test_hand_written_skill_found_by_meaning(example_lib):
+    agent = example_lib.agent("sre-oncall")
+    hits = agent.search("checkout pods keep restarting and the log says DATABASE_URL is not set", k=4)
+    assert hits[0].name == "crashloop-missing-config"
+    assert hits[0].similarity > hits[1].similarity
+    hits = agent.search("the container got killed for using too much RAM, exit code 137", k=4)
+    assert hits[0].name == "oomkilled-raise-memory-limit"
+    hits = agent.search("browser warns that the site's HTTPS certificate expired", k=4)
+    assert hits[0].name == "tls-certificate-expiry"
+    assert -1.0 <= hits[-1].similarity <= hits[0].similarity <= 1.0
+
+
+def test_hand_added_folder_is_committed_and_searchable(example_lib):
+    agent = example_lib.agent("sre-oncall")
+    msgs = [v.message for v in agent.history("disk-pressure-node")]
+    assert msgs == ["hand edit of crashloop-missing-config, disk-pressure-node, "
+                    "oomkilled-raise-memory-limit, tls-certificate-expiry (picked up when the library was opened)"]
+    d = agent.root / "skills" / "dns-resolution-failure"
+    d.mkdir()
+    (d / "SKILL.md").write_text(make_skill(
+        "dns-resolution-failure", "Fix services that cannot resolve hostnames through CoreDNS. "
+        "Use when lookups fail with NXDOMAIN or timeouts inside the cluster.").render())
+    agent = example_lib.agent("sre-oncall")
+    assert agent.search("nslookup inside the pod times out, CoreDNS errors", k=1)[0].name == "dns-resolution-failure"
+
+
+def test_hand_edit_picked_up_on_next_open(example_lib):
+    agent = example_lib.agent("sre-oncall")
+    query = "the kafka consumer group lag keeps growing on the orders topic"
+    assert agent.search(query, k=1)[0].similarity < 0.3  # nothing about Kafka yet
+    path = agent.root / "skills" / "disk-pressure-node" / "SKILL.md"
+    text = path.read_text()
+    text = text.replace(
+        "description: 'Relieve a node under DiskPressure that evicts pods. Use when pods are evicted with "
+        "\"The node was low on resource: ephemeral-storage\" or a node shows DiskPressure.'",
+        "description: Drain growing Kafka consumer group lag on a topic. Use when consumers fall behind.")
+    text = text.replace("A node reports the DiskPressure condition and the kubelet evicts pods for ephemeral storage.",
+                        "Kafka consumer lag grows on a topic and consumers fall behind.")
+    path.write_text(text)
+    agent = example_lib.agent("sre-oncall")
+    hit = agent.search(query, k=1)[0]
+    assert hit.name == "disk-pressure-node" and hit.similarity > 0.5
+    assert hit.description.startswith("Drain growing Kafka")
+    assert agent.history("disk-pressure-node")[-1].message.startswith("hand edit of disk-pressure-node")
+
+
+def test_deleted_folder_no_longer_found(example_lib):
+    agent = example_lib.agent("sre-oncall")
+    q = "customers see an expired certificate"
+    assert agent.search(q, k=1)[0].name == "tls-certificate-expiry"
+    shutil.rmtree(agent.root / "skills" / "tls-certificate-expiry")
+    agent = example_lib.agent("sre-oncall")
+    assert "tls-certificate-expiry" not in names(agent.search(q, k=10))
+    assert len(agent.search(q, k=10)) == 3
+    with pytest.raises(SkillNotFound):
+        agent.get("tls-certificate-expiry")
+    assert agent.history("tls-certificate-expiry")[-1].deleted
+
+
+def test_agents_never_see_each_other(example_lib):
+    sre = example_lib.agent("sre-oncall")
+    dba = example_lib.agent("dba")
+    q = "postgres says sorry, too many clients already"
+    assert dba.search(q, k=1)[0].name == "postgres-connection-pool-exhausted"
+    assert "postgres-connection-pool-exhausted" not in names(sre.search(q, k=10))
+    assert set(sre.names()).isdisjoint(dba.names())
+    with pytest.raises(SkillNotFound):
+        sre.get("postgres-connection-pool-exhausted")
+    # the index files are per agent too
+    assert (sre.root / "index" / "meta.json").exists() and (dba.root / "index" / "meta.json").exists()
+    assert "postgres" not in (sre.root / "index" / "meta.json").read_text()
+
+
+def test_paths_outside_the_agent_are_refused(example_lib, tmp_path):
+    agent = example_lib.agent("sre-oncall")
+    for bad in ["../dba", "../../etc", "/etc/passwd", "a/../../b", ".git"]:
+        with pytest.raises((UnsafePath, ValueError)):
+            agent.get(bad)
+        with pytest.raises((UnsafePath, ValueError)):
+            agent.write(make_skill("x", "d").__class__(
+                {"name": bad, "description": "d", "metadata": {}}), "x")
+    # a symlinked skill folder pointing at another agent's skill is refused, not followed
+    link = agent.root / "skills" / "stolen"
+    os.symlink(example_lib.root / "dba" / "skills" / "postgres-replication-lag", link)
+    agent = example_lib.agent("sre-oncall")
+    assert "stolen" not in agent.names()
+    assert any("stolen" in p.path and "symlink" in p.reason for p in agent.problems)
+    with pytest.raises(UnsafePath):
+        agent.get("stolen")
+    # a symlinked agent folder is refused
+    os.symlink(example_lib.root / "dba", example_lib.root / "mirror")
+    with pytest.raises(UnsafePath):
+        example_lib.agent("mirror")
+
+
+def test_three_updates_three_versions_and_restore(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing)
+    agent = lib.agent("sre-oncall")
+    s = make_skill("restart-pod", "Restart a hung pod. Use when a pod stops answering.", source="s-1")
+    agent.write(s, "create restart-pod from session s-1")
+    for i in (2, 3):
+        s = agent.get("restart-pod")
+        s.set_meta("version", str(i))
+        s.add_source(f"s-{i}")
+        s.set_list(WHAT_DIDNT, s.items(WHAT_DIDNT) + [f"dead end {i}"])
+        s.add_changelog(f"added dead end {i}", source=f"s-{i}")
+        agent.write(s, f"update restart-pod from session s-{i}")
+    hist = agent.history("restart-pod")
+    assert [(v.rev, v.version, v.sources) for v in hist] == [
+        (1, 1, ("s-1",)), (2, 2, ("s-1", "s-2")), (3, 3, ("s-1", "s-2", "s-3"))]
+    assert [v.message for v in hist] == ["create restart-pod from session s-1",
+                                         "update restart-pod from session s-2",
+                                         "update restart-pod from session s-3"]
+    old = agent.read_version("restart-pod", 1)
+    assert old.items(WHAT_DIDNT) == ["a dead end: it failed"]
+    agent.restore("restart-pod", 1, reason="dead ends 2 and 3 were wrong")
+    now = agent.get("restart-pod")
+    assert now.items(WHAT_DIDNT) == ["a dead end: it failed"]
+    assert now.version == 4
+    assert "restored from revision 1 (v1): dead ends 2 and 3 were wrong" in now.section("Changelog")
+    assert len(agent.history("restart-pod")) == 4
+
+
+def test_removed_skill_restored_and_searchable(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing)
+    agent = lib.agent("a1")
+    agent.write(make_skill("rotate-api-key", "Rotate a leaked API key for the billing service."), "create")
+    agent.delete("rotate-api-key", "obsolete")
+    assert agent.search("rotate leaked api key billing", k=3) == []
+    agent.restore("rotate-api-key")
+    assert names(agent.search("rotate leaked api key billing", k=3)) == ["rotate-api-key"]
+    msgs = [v.message for v in agent.history("rotate-api-key")]
+    assert msgs == ["create", "remove rotate-api-key: obsolete", "restore rotate-api-key to revision 1 (v1)"]
+
+
+def test_index_deleted_and_rebuilt_gives_same_results(example_lib):
+    agent = example_lib.agent("sre-oncall")
+    queries = ["pods restart with missing env var", "node low on ephemeral storage",
+               "memory limit exceeded", "certificate expires tomorrow"]
+    before = [[(h.name, round(h.similarity, 5)) for h in agent.search(q, k=4)] for q in queries]
+    agent.close()
+    shutil.rmtree(agent.root / "index")
+    agent = example_lib.agent("sre-oncall")
+    after = [[(h.name, round(h.similarity, 5)) for h in agent.search(q, k=4)] for q in queries]
+    assert after == before
+    assert agent.rebuild_index() == 4
+    assert [[(h.name, round(h.similarity, 5)) for h in agent.search(q, k=4)] for q in queries] == before
+
+
+def test_other_embedder_triggers_rebuild(tmp_path, hashing, minilm):
+    root = tmp_path / "lib"
+    a = Library(root, embedder=hashing).agent("a1")
+    a.write(make_skill("restart-pod", "Restart a hung pod."), "create")
+    a.close()
+    assert '"embedder": "hashing:1024"' in (a.root / "index" / "meta.json").read_text()
+    b = Library(root, embedder=minilm).agent("a1")
+    assert b.search("pod is stuck", k=1)[0].name == "restart-pod"
+    b.close()
+    assert '"embedder": "st:all-MiniLM-L6-v2"' in (b.root / "index" / "meta.json").read_text()
+    assert '"dim": 384' in (b.root / "index" / "meta.json").read_text()
+
+
+def test_index_grows_without_capacity_errors(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing, index_params={"initial_capacity": 8})
+    agent = lib.agent("big")
+    topics = [f"service{i} queue{i} worker{i}" for i in range(40)]
+    for i, t in enumerate(topics):
+        agent.write(make_skill(f"skill-{i}", f"Handle {t} backlog."), f"create skill-{i}")
+    assert len(agent) == 40
+    assert agent.search("service17 queue17 worker17 backlog", k=1)[0].name == "skill-17"
+    agent.close()
+    again = lib.agent("big")
+    assert again.search("service33 queue33 worker33", k=1)[0].name == "skill-33"
+
+
+def test_unparseable_file_reported_and_untouched(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing)
+    agent = lib.agent("a1")
+    agent.write(make_skill("good-one", "A good skill."), "create")
+    bad = agent.root / "skills" / "broken-one" / "SKILL.md"
+    bad.parent.mkdir()
+    raw = b"---\nname: broken-one\ndescription: [unclosed\n---\nbody\n"
+    bad.write_bytes(raw)
+    agent = lib.agent("a1")
+    assert agent.names() == ["good-one"]
+    [problem] = agent.problems
+    assert problem.path == str(bad) and "invalid YAML front matter at line 4" in problem.reason
+    assert bad.read_bytes() == raw
+    mismatch = agent.root / "skills" / "wrong-name" / "SKILL.md"
+    mismatch.parent.mkdir()
+    mismatch.write_text(make_skill("other-name", "x").render())
+    agent = lib.agent("a1")
+    assert any("differs from folder name" in p.reason for p in agent.problems)
+
+
+def test_writes_are_atomic_and_idempotent(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing)
+    agent = lib.agent("a1")
+    s = make_skill("restart-pod", "Restart a hung pod.")
+    assert agent.write(s, "create") is not None
+    assert agent.write(s, "create again") is None  # same bytes: no second commit
+    assert len(agent.history("restart-pod")) == 1
+    leftovers = [p for p in Path(agent.root).rglob("*.tmp")]
+    assert leftovers == []
+
+
+def test_opening_missing_agent_without_create(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing)
+    with pytest.raises(SkillNotFound):
+        lib.agent("ghost", create=False)
+    assert not (tmp_path / "lib" / "ghost").exists()
+    assert lib.agents() == []
