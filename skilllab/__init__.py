@@ -13,8 +13,8 @@ from .errors import (
     ConfigError,
     InvalidName,
     InvalidSkill,
-    SkillNotFound,
     SkilllabError,
+    SkillNotFound,
     SkillParseError,
     UnsafePath,
 )
@@ -25,8 +25,20 @@ from .skill import Skill
 __version__ = "0.1.0"
 
 __all__ = [
-    "Agent", "Library", "Skill", "SkillHit", "SkillInfo",
-    "SkilllabError", "ConfigError", "InvalidName", "InvalidSkill", "SkillNotFound",
-    "SkillParseError", "UnsafePath",
-    "slugify", "validate_agent_id", "validate_skill_name", "__version__",
+    "Agent",
+    "ConfigError",
+    "InvalidName",
+    "InvalidSkill",
+    "Library",
+    "Skill",
+    "SkillHit",
+    "SkillInfo",
+    "SkillNotFound",
+    "SkillParseError",
+    "SkilllabError",
+    "UnsafePath",
+    "__version__",
+    "slugify",
+    "validate_agent_id",
+    "validate_skill_name",
 ]

@@ -8,9 +8,10 @@ labels that are reused when a removed name comes back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -40,9 +41,14 @@ def _similarity(distance: float) -> float:
 
 
 class HnswIndex:
-    """An hnswlib index in cosine space with name labels, growing by doubling."""
+    """An hnswlib index in cosine space with name labels, growing by doubling.
 
-    def __init__(self, dim: int, *, M: int = 16, ef_construction: int = 200, ef_search: int = 64,
+    Defaults (M=32, ef_construction=400, ef_search=512) reach recall@5 >= 0.99 against exact
+    search even on random 384-d vectors, the hardest case (see ``make bench``); a skill library
+    of a few thousand entries searches in about a millisecond with them.
+    """
+
+    def __init__(self, dim: int, *, M: int = 32, ef_construction: int = 400, ef_search: int = 512,
                  initial_capacity: int = 64, seed: int = 100):
         import hnswlib
 
@@ -89,21 +95,23 @@ class HnswIndex:
 
     def search(self, vector: np.ndarray, k: int,
                allow: Callable[[str], bool] | None = None) -> list[Hit]:
-        allowed = [n for n in self._live if allow is None or allow(n)]
-        k = min(int(k), len(allowed))
+        k = min(int(k), len(self._live))
         if k <= 0:
             return []
         q = np.asarray(vector, dtype=np.float32).reshape(1, self.dim)
         self._index.set_ef(max(self.ef_search, k))
         flt = None
-        if allow is not None and len(allowed) < len(self._live):
-            ok = {self._label[n] for n in allowed}
-            flt = ok.__contains__
+        if allow is not None:
+            name = self._name
+            flt = lambda label: allow(name[label])
         try:
             labels, dists = self._index.knn_query(q, k=k, filter=flt)
         except RuntimeError:
-            # The graph walk found fewer than k allowed items; scan them exactly instead.
-            return _exact(q[0], allowed, self._vectors(allowed), k)
+            # Fewer than k allowed items were reached (a filter excluded most); scan them exactly.
+            allowed = [n for n in self._live if allow is None or allow(n)]
+            if not allowed:
+                return []
+            return _exact(q[0], allowed, self._vectors(allowed), min(k, len(allowed)))
         return [Hit(self._name[int(lab)], _similarity(d)) for lab, d in zip(labels[0], dists[0])]
 
     def _vectors(self, names: list[str]) -> np.ndarray:
@@ -225,4 +233,4 @@ def load_index(kind: str, path: Path) -> VectorIndex:
     return INDEX_KINDS[kind].load(path)
 
 
-__all__ = ["Hit", "VectorIndex", "HnswIndex", "ExactIndex", "make_index", "load_index"]
+__all__ = ["ExactIndex", "Hit", "HnswIndex", "VectorIndex", "load_index", "make_index"]

@@ -9,15 +9,18 @@ agent's folder and that agent's index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
 from filelock import FileLock
 
-from ._fs import read_json, write_json
+from ._fs import atomic_write, read_json, write_json
+from .distill.ledger import Ledger
 from .embed import DEFAULT_EMBEDDER, get_embedder
 from .errors import InvalidSkill, SkillNotFound, SkillParseError, UnsafePath
 from .index import Hit, load_index, make_index
 from .names import AGENT_ID_RE, validate_agent_id
+from .settings import SETTINGS_FILE, AgentSettings, check_bar
 from .skill import Skill, today
 from .store import AgentStore, Problem, Version, sha256
 
@@ -109,6 +112,7 @@ class Agent:
         self._synced_head: str | None = None
         self._lock = FileLock(str(self.root / ".lock"), timeout=600)
         self._dirty = False
+        self._ledger: Ledger | None = None
 
     # ---- opening and syncing ---------------------------------------------------------------
     def open(self, create: bool = True) -> None:
@@ -258,7 +262,7 @@ class Agent:
                       min_similarity: float | None = None) -> list[SkillHit]:
         allow = None
         if not include_deprecated:
-            allow = lambda n: self._entries.get(n, {}).get("status") != "deprecated"  # noqa: E731
+            allow = lambda n: self._entries.get(n, {}).get("status") != "deprecated"
         hits: list[Hit] = self._index.search(vec, k, allow)
         out = []
         for h in hits:
@@ -346,6 +350,43 @@ class Agent:
         cid = self.write(skill, f"restore {name} to revision {v.rev} (v{old})"
                          + (f": {reason}" if reason else ""), when=when)
         return cid or v.commit
+
+    # ---- settings and ledger ----------------------------------------------------------------
+    @property
+    def settings(self) -> AgentSettings:
+        return AgentSettings.read(self.root / SETTINGS_FILE)
+
+    def set_novelty_bar(self, bar: float, reason: str = "", *, when: float | None = None) -> str | None:
+        """Turn the novelty knob (0..1, higher is stricter); the change is a commit."""
+        bar = check_bar(bar)
+        with self.lock():
+            old = self.settings
+            if old.novelty_bar == bar and (self.root / SETTINGS_FILE).exists():
+                return None
+            atomic_write(self.root / SETTINGS_FILE, replace(old, novelty_bar=bar).dumps())
+            msg = f"set novelty bar {old.novelty_bar:g} -> {bar:g}" + (f": {reason}" if reason else "")
+            cid = self.store.git.commit([SETTINGS_FILE], msg, when)
+            self._synced_head = self.store.git.head()
+            return cid
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.root / "state" / "ledger.jsonl")
+        return self._ledger
+
+    def distill(self, session, distiller="extractive", **options):
+        """Distill one finished session into this agent's library (see :func:`skilllab.distill.distill_session`)."""
+        from .distill import distill_session
+
+        return distill_session(self, session, distiller, **options)
+
+    def source_owner(self, session_id: str) -> str | None:
+        """The skill whose sources already include ``session_id``, if any."""
+        for name, e in self._entries.items():
+            if session_id in e["sources"]:
+                return name
+        return None
 
     def close(self) -> None:
         self.flush()

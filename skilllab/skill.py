@@ -285,8 +285,7 @@ class Skill:
 
 
 def _split_front_matter(text: str, path: object) -> tuple[str, str]:
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip() != "---":
         raise SkillParseError(path, "no YAML front matter: the file must start with a '---' line")

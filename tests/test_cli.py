@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skilllab.cli import main
-
 from conftest import copy_examples
+
+from skilllab.cli import main
 
 
 def run(capsys, *argv):
@@ -79,3 +79,26 @@ def test_entry_point_subprocess(tmp_path):
     res = subprocess.run([sys.executable, "-m", "skilllab", "skills", "show", "nope", "--library",
                           str(tmp_path), "--agent", "ghost", "--embedder", "hashing"], capture_output=True, text=True)
     assert res.returncode == 1 and "Traceback" not in res.stderr and "no agent 'ghost'" in res.stderr
+
+
+def test_distill_command_lines_summary_and_bad_lines(tmp_path, capsys):
+    from helpers import CRASHLOOP_CALLS, make_session
+
+    rows = [make_session("s-1", "Pods of checkout-api in namespace payments are in CrashLoopBackOff", CRASHLOOP_CALLS,
+                         summary="fixed the secret reference"),
+            make_session("s-2", "Pods of checkout-api in namespace payments are in CrashLoopBackOff", CRASHLOOP_CALLS,
+                         summary="fixed", success=False, started_at="2026-03-03T00:00:00Z")]
+    corpus = tmp_path / "s.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    lib = ["--library", str(tmp_path / "lib"), "--embedder", "hashing"]
+    code, out, err = run(capsys, "distill", str(corpus), *lib)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("s-1  sre-oncall  create ") and lines[1].startswith("s-2  sre-oncall  gated ")
+    assert lines[-1] == "2 sessions: create 1, update 0, skip 0, gated 1, invalid 0, error 0"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(rows[0]) + "\n" + json.dumps({**rows[1], "outcome": {"success": "maybe"}}) + "\n")
+    code, out, err = run(capsys, "distill", str(bad), *lib)
+    assert code == 1 and err == f"skilllab: error: {bad}:2: outcome.success: must be true or false\n"
+    code, out, err = run(capsys, "distill", str(bad), *lib, "--lenient")
+    assert code == 0 and f"skipped {bad}:2: outcome.success" in err and "1 bad lines skipped" in out

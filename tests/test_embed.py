@@ -5,11 +5,10 @@ import sys
 
 import numpy as np
 import pytest
+from openai_stub import StubOpenAI
 
 from skilllab import ConfigError
 from skilllab.embed import CachedEmbedder, EmbeddingCache, get_embedder, make_raw_embedder
-
-from openai_stub import StubOpenAI
 
 TEXTS = ["pods crash looping after deploy", "disk is full on node-3", "pods crash looping after deploy", ""]
 

@@ -5,11 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import make_skill
 
 from skilllab import Library, SkillNotFound, UnsafePath
 from skilllab.skill import WHAT_DIDNT
-
-from helpers import make_skill
 
 
 def names(hits):

@@ -1,9 +1,8 @@
 import pytest
+from helpers import make_skill
 
 from skilllab import InvalidSkill, Skill, SkillParseError
 from skilllab.skill import CHANGELOG, STEPS, WHAT_DIDNT
-
-from helpers import make_skill
 
 HAND_WRITTEN = """---
 name: flush-dns-cache

@@ -4,5 +4,12 @@ from .base import Embedder, normalize
 from .cache import CachedEmbedder, EmbeddingCache
 from .registry import DEFAULT_EMBEDDER, get_embedder, make_raw_embedder
 
-__all__ = ["Embedder", "normalize", "CachedEmbedder", "EmbeddingCache", "DEFAULT_EMBEDDER",
-           "get_embedder", "make_raw_embedder"]
+__all__ = [
+           "DEFAULT_EMBEDDER",
+           "CachedEmbedder",
+           "Embedder",
+           "EmbeddingCache",
+           "get_embedder",
+           "make_raw_embedder",
+           "normalize",
+]

@@ -5,7 +5,8 @@ Every embedder returns float32 rows of unit length, so a dot product is a cosine
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 

@@ -12,8 +12,8 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -24,7 +24,7 @@ def default_cache_dir() -> Path:
 
 
 def text_key(embedder_id: str, text: str) -> str:
-    return hashlib.sha256(f"{embedder_id}\0{text}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{embedder_id}\0{text}".encode()).hexdigest()
 
 
 class EmbeddingCache:
@@ -48,7 +48,7 @@ class EmbeddingCache:
         conn = self._conn()
         for i in range(0, len(keys), 500):
             chunk = list(keys[i : i + 500])
-            q = "SELECT key, vec FROM vectors WHERE key IN (%s)" % ",".join("?" * len(chunk))
+            q = "SELECT key, vec FROM vectors WHERE key IN ({})".format(",".join("?" * len(chunk)))
             out.update(conn.execute(q, chunk).fetchall())
         return out
 

@@ -6,7 +6,7 @@ is a fast stand-in for big sweeps and quick tests, not the default.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer

@@ -7,7 +7,7 @@ The endpoint comes from ``base_url`` or ``OPENAI_BASE_URL``, the key from ``api_
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

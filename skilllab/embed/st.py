@@ -8,7 +8,7 @@ needs the model in the local Hugging Face cache unless ``HF_HUB_OFFLINE`` is uns
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -1,0 +1,246 @@
+"""The distillation flow for one finished session, on one agent.
+
+1. Idempotence: a session already in the agent's ledger (or already a source of a skill) changes
+   nothing.
+2. Quality gate: a failed session never creates a skill. With ``failed_to_dead_ends`` its failed
+   attempts are added to "What didn't work" of the nearest skill instead (off by default).
+3. Search the agent's library with the task and a condensed transcript: top-k candidates.
+4. Optional routine pre-gate ``skip_above``: a best similarity at or above it skips the session
+   without calling the distiller at all.
+5. One distiller call with the session (labels removed), the candidates' full text and the bar.
+6. Validate the decision, then apply it through the store (one commit), redacting secrets first.
+   A decision that fails validation writes nothing and is recorded with its reason.
+
+Everything from step 1 to the ledger entry runs under the agent's file lock, after re-reading
+what other processes committed, so concurrent writers never lose an update.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from ..errors import InvalidName, InvalidSkill, SkilllabError
+from ..names import validate_skill_name
+from ..session import Session
+from ..skill import CHANGELOG, REQUIRED_SECTIONS, STEPS, WHAT_DIDNT, Skill
+from .base import Candidate, Decision
+from .redact import redact
+from .registry import get_distiller
+from .transcript import analyse, query_text, same_step, signature
+
+OUTCOMES = ("create", "update", "skip", "gated", "invalid", "error")
+
+
+@dataclass
+class DistillResult:
+    """What happened to one session. ``decision`` is one of :data:`OUTCOMES`."""
+
+    session_id: str
+    agent_id: str
+    decision: str
+    skill: str | None = None
+    reason: str = ""
+    novelty: float | None = None
+    top_similarity: float | None = None
+    top_skill: str | None = None
+    bar: float | None = None
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    commit: str | None = None
+    error: str | None = None
+    distiller: str = ""
+    seconds: float = 0.0
+    repeated: bool = False  # True when the ledger already had this session
+    candidates: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def distill_session(agent, session: Session, distiller="extractive", *, bar: float | None = None, k: int = 5,
+                    skip_above: float | None = None, failed_to_dead_ends: bool = False,
+                    dead_end_min_similarity: float = 0.5, when: float | None = None) -> DistillResult:
+    """Distill ``session`` into ``agent``'s library. See the module docstring for the steps."""
+    t0 = time.perf_counter()
+    dist = get_distiller(distiller) if isinstance(distiller, str) else distiller
+    if session.agent_id != agent.id:
+        raise InvalidName(f"session {session.session_id} belongs to agent {session.agent_id!r}, not {agent.id!r}")
+    done = agent.ledger.get(session.session_id)
+    if done is not None:
+        return _repeat(done)
+    with agent.lock():
+        agent.refresh()
+        done = agent.ledger.get(session.session_id)
+        if done is not None:
+            return _repeat(done)
+        bar = agent.settings.novelty_bar if bar is None else bar
+        res = DistillResult(session.session_id, agent.id, "skip", bar=bar, distiller=dist.name)
+        owner = agent.source_owner(session.session_id)
+        when = when if when is not None else session.started.timestamp()
+        if owner is not None:
+            res.reason, res.skill = f"already a source of {owner}", owner
+        elif not session.success:
+            _gate(agent, session, res, failed_to_dead_ends, dead_end_min_similarity, k, when)
+        else:
+            _distill(agent, session.without_labels(), dist, res, bar, k, skip_above, when)
+        res.seconds = time.perf_counter() - t0
+        agent.ledger.add(res.to_dict())
+        return res
+
+
+def _repeat(record: dict) -> DistillResult:
+    res = DistillResult(**{k: v for k, v in record.items() if k in DistillResult.__dataclass_fields__})
+    res.repeated = True
+    return res
+
+
+def _search(agent, session: Session, k: int) -> list:
+    return agent.search(query_text(session), k=k)
+
+
+def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: int,
+             skip_above: float | None, when: float) -> None:
+    hits = _search(agent, session, k)
+    res.candidates = [h.name for h in hits]
+    if hits:
+        res.top_similarity, res.top_skill = round(hits[0].similarity, 6), hits[0].name
+    if skip_above is not None and hits and hits[0].similarity >= skip_above:
+        res.reason = f"pre-gate: similarity {hits[0].similarity:.2f} to {hits[0].name} >= skip_above {skip_above:g}"
+        res.skill = hits[0].name
+        return
+    candidates = [Candidate(agent.get(h.name), h.similarity) for h in hits]
+    try:
+        decision = dist.decide(session, candidates, bar)
+    except SkilllabError:
+        raise
+    except Exception as exc:  # a distiller bug must not lose the session: record it
+        res.decision, res.error = "error", f"{type(exc).__name__}: {exc}"[:500]
+        res.reason = "distiller raised"
+        return
+    res.llm_calls, res.prompt_tokens, res.completion_tokens = (
+        decision.llm_calls, decision.prompt_tokens, decision.completion_tokens)
+    res.novelty = round(decision.novelty, 6)
+    res.reason = redact(decision.reason)
+    res.error = decision.error
+    if decision.action == "skip":
+        res.decision, res.skill = "skip", decision.target
+        return
+    try:
+        skill, message = _prepare(agent, session, decision, candidates)
+    except (InvalidSkill, InvalidName, ValueError) as exc:
+        res.decision, res.error = "invalid", str(exc)
+        res.skill = decision.target or (decision.skill.name if decision.skill else None)
+        return
+    res.commit = agent.write(skill, message, when=when)
+    res.decision, res.skill = decision.action, skill.name
+
+
+def _prepare(agent, session: Session, decision: Decision, candidates: list[Candidate]) -> tuple[Skill, str]:
+    """Check the decision against the rules and set skilllab's metadata. Raises on any breach."""
+    if decision.action not in ("update", "create"):
+        raise InvalidSkill(f"unknown decision {decision.action!r}")
+    if decision.skill is None:
+        raise InvalidSkill(f"{decision.action}: no skill document")
+    skill = redact_skill(decision.skill)
+    date = session.started.date().isoformat()
+    shown = {c.skill.name: c.skill for c in candidates}
+    if decision.action == "update":
+        if decision.target not in shown:
+            raise InvalidSkill(f"update: target {decision.target!r} was not among the candidates shown "
+                               f"({', '.join(shown) or 'none'})")
+        if skill.name != decision.target:
+            raise InvalidSkill(f"update: document name {skill.name!r} differs from target {decision.target!r}")
+        old = shown[decision.target]
+        skill.set_meta("version", str(old.version + 1))
+        skill.set_meta("created", old.meta("created") or date)
+        skill.set_meta("sources", " ".join(old.sources))
+        if old.status == "review":
+            skill.set_meta("status", "active")  # an update after drift repairs the skill
+        else:
+            skill.set_meta("status", old.status or "active")
+    else:
+        validate_skill_name(skill.name)
+        if skill.name in agent or agent.store.skill_path(skill.name).exists():
+            skill = _renamed(agent, skill)
+        skill.set_meta("version", "1")
+        skill.set_meta("created", date)
+        skill.set_meta("sources", "")
+        skill.set_meta("status", "active")
+    skill.set_meta("agent", agent.id)
+    skill.set_meta("updated", date)
+    skill.add_source(session.session_id)
+    if decision.action == "update" or not _has_line_for(skill, skill.version):
+        what = redact(decision.changelog or decision.reason or decision.action)
+        if not _has_line_for(skill, skill.version):
+            skill.add_changelog(what, source=session.session_id, date=date)
+    for h in REQUIRED_SECTIONS:
+        if not skill.has_section(h):
+            raise InvalidSkill(f"{decision.action} {skill.name}: missing section {h!r}")
+    skill.validate(require_sections=True)
+    verb = "create" if decision.action == "create" else "update"
+    reason = redact(decision.reason).replace("\n", " ")[:200]
+    return skill, f"{verb} {skill.name} from session {session.session_id}: {reason}"
+
+
+def _has_line_for(skill: Skill, version: int) -> bool:
+    return bool(re.search(rf"^- \S+ v{version}:", skill.section(CHANGELOG), re.MULTILINE))
+
+
+def _renamed(agent, skill: Skill) -> Skill:
+    """A create whose name is taken gets the first free ``-2``, ``-3``... suffix."""
+    base = skill.name[:60].rstrip("-")
+    for i in range(2, 1000):
+        cand = f"{base}-{i}"
+        if cand not in agent and not agent.store.skill_path(cand).exists():
+            new = Skill({**skill.front, "name": cand}, skill.preamble.replace(f"# {skill.name}", f"# {cand}"),
+                        skill.sections)
+            return new
+    raise InvalidSkill(f"create: no free name near {skill.name!r}")
+
+
+def redact_skill(skill: Skill) -> Skill:
+    """A copy of ``skill`` with secrets removed from its description and every section."""
+    out = skill.copy()
+    out.description = redact(out.description)
+    out.preamble = redact(out.preamble)
+    from ..skill import Section
+
+    out.sections = [Section(s.heading, redact(s.raw)) for s in out.sections]
+    return out
+
+
+def _gate(agent, session: Session, res: DistillResult, failed_to_dead_ends: bool, min_sim: float,
+          k: int, when: float) -> None:
+    res.decision, res.reason = "gated", "failed session: never creates a skill"
+    if not failed_to_dead_ends:
+        return
+    hits = _search(agent, session.without_labels(), k)
+    if hits:
+        res.top_similarity, res.top_skill = round(hits[0].similarity, 6), hits[0].name
+    if not hits or hits[0].similarity < min_sim:
+        res.reason += "; no skill close enough for its dead ends"
+        return
+    a = analyse(session.without_labels())
+    dead = a.dead_ends or [f"`{t.strip('`')}`: the session still failed after this" for t, kind in a.steps
+                           if kind == "fix"][-1:]
+    skill = agent.get(hits[0].name)
+    have = [signature(d) for d in skill.items(WHAT_DIDNT)]
+    new = [d for d in dead if not any(same_step(signature(d), h) for h in have)]
+    if not new:
+        res.reason += f"; its dead ends are already in {skill.name}"
+        return
+    items = [d for d in skill.items(WHAT_DIDNT) if d != "_None recorded yet._"] + new
+    skill.set_list(WHAT_DIDNT, items)
+    skill = redact_skill(skill)
+    skill.set_meta("version", str(skill.version + 1))
+    skill.set_meta("updated", session.started.date().isoformat())
+    skill.add_source(session.session_id)
+    skill.add_changelog(f"added {len(new)} dead end{'s' if len(new) > 1 else ''} from a failed session",
+                        source=session.session_id, date=session.started.date().isoformat())
+    res.commit = agent.write(skill, f"update {skill.name} from failed session {session.session_id}: "
+                                    f"{len(new)} dead end(s)", when=when)
+    res.skill, res.reason = skill.name, res.reason + f"; added {len(new)} dead end(s) to {skill.name}"
+    _ = STEPS

@@ -1,0 +1,145 @@
+"""Recorded agent sessions (see the session format in ``shared/session-format.md``).
+
+A :class:`Session` is one task an agent worked on: the task text, the transcript as OpenAI chat
+messages, the outcome and, for evaluation only, ground-truth labels. :meth:`Session.tool_steps`
+pairs every tool call with its output, which the distillers build runbooks from.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def content_text(content: Any) -> str:
+    """A message's content as text: strings as-is, lists of text parts joined by newlines."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return str(content)
+
+
+def parse_time(value: str) -> _dt.datetime:
+    """ISO-8601 to an aware datetime (naive times are taken as UTC)."""
+    t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class ToolStep:
+    """One tool call and what came back."""
+
+    call_id: str
+    tool: str
+    arguments: str  # the raw JSON arguments string
+    command: str  # a readable one-line form of the call
+    output: str
+    index: int  # position of the call among the session's calls
+    answered: bool  # a tool message answered it
+
+
+@dataclass
+class Session:
+    session_id: str
+    agent_id: str
+    started_at: str
+    task: str
+    messages: list[dict]
+    success: bool
+    reward: float | None = None
+    summary: str | None = None
+    ended_at: str | None = None
+    labels: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Session:
+        out = d.get("outcome") or {}
+        return cls(
+            session_id=d["session_id"], agent_id=d["agent_id"], started_at=d["started_at"],
+            task=d["task"], messages=list(d.get("messages") or []), success=bool(out.get("success")),
+            reward=out.get("reward"), summary=out.get("summary"), ended_at=d.get("ended_at"),
+            labels=dict(d.get("labels") or {}), metadata=dict(d.get("metadata") or {}),
+        )
+
+    def to_dict(self, *, with_labels: bool = True) -> dict:
+        d = {"session_id": self.session_id, "agent_id": self.agent_id, "started_at": self.started_at,
+             "task": self.task, "messages": self.messages,
+             "outcome": {"success": self.success, "reward": self.reward, "summary": self.summary}}
+        if self.ended_at:
+            d["ended_at"] = self.ended_at
+        if with_labels and self.labels:
+            d["labels"] = self.labels
+        if self.metadata:
+            d["metadata"] = self.metadata
+        return d
+
+    def without_labels(self) -> Session:
+        """The session as a distiller may see it: ground-truth labels removed."""
+        return Session(**{**self.__dict__, "labels": {}})
+
+    @property
+    def started(self) -> _dt.datetime:
+        return parse_time(self.started_at)
+
+    @property
+    def family(self) -> str | None:
+        return self.labels.get("family")
+
+    def tool_steps(self) -> list[ToolStep]:
+        outputs: dict[str, str] = {}
+        for m in self.messages:
+            if m.get("role") == "tool" and m.get("tool_call_id"):
+                outputs[m["tool_call_id"]] = content_text(m.get("content"))
+        steps: list[ToolStep] = []
+        for m in self.messages:
+            if m.get("role") != "assistant":
+                continue
+            for call in m.get("tool_calls") or []:
+                fn = call.get("function") or {}
+                args = fn.get("arguments") or ""
+                cid = call.get("id", "")
+                steps.append(ToolStep(cid, fn.get("name", "tool"), args, command_line(fn.get("name", "tool"), args),
+                                      outputs.get(cid, ""), len(steps), cid in outputs))
+        return steps
+
+    def assistant_texts(self) -> list[tuple[int, str]]:
+        """(number of tool calls made before it, text) for each assistant message with text."""
+        out, calls = [], 0
+        for m in self.messages:
+            if m.get("role") == "assistant":
+                text = content_text(m.get("content")).strip()
+                if text:
+                    out.append((calls, text))
+                calls += len(m.get("tool_calls") or [])
+        return out
+
+    def final_answer(self) -> str:
+        texts = self.assistant_texts()
+        return texts[-1][1] if texts else ""
+
+
+def command_line(tool: str, arguments: str) -> str:
+    """A readable form of a tool call: the command string when there is one, else tool(k=v)."""
+    try:
+        args = json.loads(arguments) if arguments else {}
+    except json.JSONDecodeError:
+        return f"{tool} {arguments}".strip()
+    if isinstance(args, dict):
+        strs = [v for v in args.values() if isinstance(v, str)]
+        if len(args) == 1 and strs:
+            val = strs[0]
+            return val if tool in {"shell", "bash", "sh", "exec", "run", "terminal"} else f"{tool} {val}"
+        for key in ("cmd", "command", "query", "sql", "args"):
+            if isinstance(args.get(key), str):
+                rest = {k: v for k, v in args.items() if k != key}
+                tail = " ".join(f"{k}={v}" for k, v in rest.items())
+                head = args[key] if tool in {"shell", "bash", "sh", "exec", "run", "terminal"} else f"{tool} {args[key]}"
+                return f"{head} ({tail})" if tail else head
+        return f"{tool}(" + ", ".join(f"{k}={json.dumps(v)}" for k, v in args.items()) + ")"
+    return f"{tool} {json.dumps(args)}"

@@ -1,0 +1,237 @@
+"""The distillation flow with the extractive distiller, real MiniLM, real files and git."""
+
+import json
+
+import pytest
+from helpers import CRASHLOOP_CALLS, CRASHLOOP_NOTES, session
+
+from skilllab import Library
+from skilllab.distill import Decision, distill_session
+from skilllab.distill.base import Candidate
+from skilllab.skill import WHAT_DIDNT
+
+FIX = "pointed the secret reference at the renamed secret"
+
+
+def crashloop(sid, service="checkout-api", ns="payments", day=2, notes=CRASHLOOP_NOTES, extra=()):
+    calls = [(c.replace("payments", ns).replace("checkout-api", service), o.replace("checkout-api", service))
+             for c, o in CRASHLOOP_CALLS]
+    calls = calls[:3] + list(extra) + calls[3:]
+    return session(sid, f"Pods of {service} in namespace {ns} are in CrashLoopBackOff", calls, notes=notes,
+                   summary=FIX, started_at=f"2026-03-{day:02d}T03:14:00Z", family="crashloop-missing-config")
+
+
+DISK = [("kubectl describe node ip-10-0-3-4", "Conditions: DiskPressure True"),
+        ("df -h /var/lib/containerd", "/dev/nvme0n1  100G  97G  3G  97% /var/lib/containerd"),
+        ("crictl rmi --prune", "Deleted 41 images, reclaimed 38GB")]
+
+
+@pytest.fixture
+def agent(tmp_path, minilm):
+    return Library(tmp_path / "lib", embedder=minilm).agent("sre-oncall")
+
+
+def test_novel_session_creates_a_skill(agent):
+    res = agent.distill(crashloop("s-1"))
+    assert res.decision == "create" and res.novelty == 1.0
+    skill = agent.get(res.skill)
+    assert skill.sources == ["s-1"] and skill.version == 1
+    assert "CrashLoopBackOff" in skill.description
+    steps = " ".join(skill.items("Steps"))
+    assert "logs deploy/<name> --previous" in steps and "payments" not in steps  # values are templated
+    assert any("delete pod" in d and "did not help" in d for d in skill.items(WHAT_DIDNT))
+    assert FIX in skill.section("What worked").lower()
+    skill.validate(require_sections=True)
+    hist = agent.history(res.skill)
+    assert [v.message for v in hist] == [f"create {res.skill} from session s-1: no similar skill in the library"]
+
+
+def test_near_duplicate_updates_in_place(agent):
+    first = agent.distill(crashloop("s-1"))
+    extra = [("kubectl -n shop get secrets", "cart-db-v2   Opaque   1   2d")]
+    res = agent.distill(crashloop("s-2", "cart-service", "shop", day=3, notes={}, extra=extra))
+    assert res.decision == "update" and res.skill == first.skill, res.reason
+    assert len(agent) == 1
+    skill = agent.get(first.skill)
+    assert skill.version == 2 and skill.sources == ["s-1", "s-2"]
+    assert any("get secrets" in s for s in skill.items("Steps"))
+    assert [v.version for v in agent.history(first.skill)] == [1, 2]
+    assert "v2: added 1 step (session s-2)" in skill.section("Changelog")
+
+
+def test_routine_repeat_is_skipped(agent):
+    first = agent.distill(crashloop("s-1"))
+    res = agent.distill(crashloop("s-9", "checkout-api", "payments", day=9, notes={}))
+    assert res.decision == "skip" and res.skill == first.skill and res.reason.startswith("routine")
+    assert agent.get(first.skill).version == 1 and len(agent.history(first.skill)) == 1
+
+
+def test_different_problem_creates_second_skill(agent):
+    agent.distill(crashloop("s-1"))
+    res = agent.distill(session("s-2", "Node ip-10-0-3-4 is under DiskPressure and evicting pods", DISK,
+                                summary="pruned unused container images", started_at="2026-03-04T00:00:00Z"))
+    assert res.decision == "create" and len(agent) == 2
+    assert res.novelty >= 0.4
+
+
+def test_failed_session_never_creates(agent):
+    res = agent.distill(session("s-1", "Pods of a in namespace b are in CrashLoopBackOff", CRASHLOOP_CALLS,
+                                success=False))
+    assert res.decision == "gated" and len(agent) == 0 and res.llm_calls == 0
+
+
+def test_failed_session_dead_ends_added_when_enabled(agent):
+    first = agent.distill(crashloop("s-1"))
+    failed = session("s-2", "Pods of checkout-api in namespace payments are in CrashLoopBackOff",
+                     CRASHLOOP_CALLS[:2] + [("kubectl -n payments set resources deploy/checkout-api --limits=memory=2Gi",
+                                             "deployment.apps/checkout-api resource requirements updated")],
+                     success=False, notes={2: "Raising the memory limit did not help, still crashing."},
+                     started_at="2026-03-05T00:00:00Z")
+    res = distill_session(agent, failed, failed_to_dead_ends=True)
+    assert res.decision == "gated" and res.skill == first.skill
+    skill = agent.get(first.skill)
+    assert skill.version == 2 and "s-2" in skill.sources
+    assert any("set resources" in d for d in skill.items(WHAT_DIDNT))
+    assert len(agent) == 1
+
+
+def test_same_session_twice_changes_library_once(agent):
+    a = agent.distill(crashloop("s-1"))
+    head = agent.store.git.head()
+    b = agent.distill(crashloop("s-1"))
+    assert b.repeated and b.decision == a.decision and b.skill == a.skill
+    assert agent.store.git.head() == head and len(agent.ledger) == 1
+    # also across handles / processes: the ledger is on disk
+    again = agent.library.agent("sre-oncall")
+    assert again.distill(crashloop("s-1")).repeated and again.store.git.head() == head
+
+
+def test_labels_never_reach_the_distiller(agent):
+    seen = []
+
+    class Spy:
+        name = "spy"
+
+        def decide(self, s, candidates, bar):
+            seen.append(s)
+            return Decision("skip", "just looking", 0.0)
+
+    agent.distill(crashloop("s-1"), Spy())
+    assert seen and seen[0].labels == {} and "crashloop-missing-config" not in json.dumps(seen[0].to_dict())
+
+
+def test_skip_above_pregate_calls_no_distiller(agent):
+    agent.distill(crashloop("s-1"))
+    calls = []
+
+    class Counting:
+        name = "counting"
+
+        def decide(self, s, c, bar):
+            calls.append(s.session_id)
+            return Decision("skip", "x", 0.0)
+
+    res = distill_session(agent, crashloop("s-2", day=3), Counting(), skip_above=0.5)
+    assert res.decision == "skip" and res.reason.startswith("pre-gate") and calls == []
+    res = distill_session(agent, crashloop("s-3", day=4), Counting(), skip_above=0.999)
+    assert calls == ["s-3"]
+
+
+def test_malformed_decisions_write_nothing(agent):
+    first = agent.distill(crashloop("s-1"))
+    head = agent.store.git.head()
+    other = agent.get(first.skill).copy()
+
+    class Bad:
+        name = "bad"
+
+        def __init__(self, decision):
+            self.decision = decision
+
+        def decide(self, s, candidates, bar):
+            return self.decision
+
+    unknown_target = other.copy()
+    unknown_target.front["name"] = "never-shown"
+    no_steps = other.copy()
+    no_steps.sections = [sec for sec in no_steps.sections if sec.heading != "Steps"]
+    cases = [
+        (Decision("update", "x", 0.1, target="never-shown", skill=unknown_target), "was not among the candidates"),
+        (Decision("update", "x", 0.1, target=first.skill, skill=no_steps), "missing section"),
+        (Decision("create", "x", 0.9, skill=None), "no skill document"),
+        (Decision("update", "x", 0.1, target=first.skill, skill=unknown_target), "differs from target"),
+    ]
+    for i, (decision, why) in enumerate(cases):
+        res = distill_session(agent, crashloop(f"s-bad-{i}", day=10 + i), Bad(decision))
+        assert res.decision == "invalid" and why in res.error, res.error
+    assert agent.store.git.head() == head and agent.names() == [first.skill]
+    assert all(r["decision"] == "invalid" for r in agent.ledger.records() if r["session_id"].startswith("s-bad"))
+
+
+def test_create_with_taken_name_gets_a_suffix(agent):
+    first = agent.distill(crashloop("s-1"))
+    doc = agent.get(first.skill).copy()
+
+    class Creator:
+        name = "creator"
+
+        def decide(self, s, candidates, bar):
+            return Decision("create", "forced", 1.0, skill=doc)
+
+    res = distill_session(agent, crashloop("s-2", day=5), Creator())
+    assert res.decision == "create" and res.skill == f"{first.skill}-2"
+    assert agent.get(res.skill).sources == ["s-2"]
+
+
+def test_bar_from_agent_settings_and_per_call(agent):
+    assert agent.settings.novelty_bar == 0.4
+    agent.set_novelty_bar(0.95, "young agent: keep the library small")
+    assert "novelty_bar = 0.95" in (agent.root / "agent.toml").read_text()
+    assert agent.library.agent("sre-oncall").settings.novelty_bar == 0.95  # another replica sees it
+    assert "set novelty bar 0.4 -> 0.95: young agent" in agent.store.git.log("agent.toml")[-1].message
+    agent.distill(crashloop("s-1"))
+    res = agent.distill(session("s-2", "Node ip-10-0-3-4 is under DiskPressure and evicting pods", DISK,
+                                summary="pruned images", started_at="2026-03-04T00:00:00Z"))
+    assert res.bar == 0.95 and res.decision == "update"  # strict bar: merged rather than created
+    res = agent.distill(session("s-3", "TLS certificate for shop.example.com expired", [
+        ("openssl s_client -connect shop.example.com:443", "notAfter=Mar  1 00:00:00 2026 GMT")],
+        summary="renewed the certificate", started_at="2026-03-05T00:00:00Z"), bar=0.0)
+    assert res.bar == 0.0 and res.decision == "create"
+
+
+def test_secrets_never_reach_skill_files(agent):
+    aws = "AKIAIOSFODNN7EXAMPLE"
+    bearer = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJlLXNlY3JldA"
+    calls = [
+        (f"curl -H 'Authorization: Bearer {bearer}' https://api.internal/health", "HTTP/1.1 503 upstream unavailable"),
+        (f"AWS_ACCESS_KEY_ID={aws} aws s3 ls s3://backups", "2026-03-01 backup.tar"),
+        ("psql postgres://app:hunter2secret@db:5432/orders -c 'select 1'", "FATAL: too many clients already"),
+        ("kubectl -n api rollout restart deploy/gateway", "deployment.apps/gateway restarted"),
+    ]
+    s = session("s-1", f"gateway returns 503; token {bearer} in use", calls, summary=f"restarted with key {aws}",
+                final=f"Fixed. Used password=hunter2secret and Bearer {bearer}")
+    res = agent.distill(s)
+    assert res.decision == "create"
+    text = (agent.root / "skills" / res.skill / "SKILL.md").read_text()
+    for secret in (aws, bearer, "hunter2secret"):
+        assert secret not in text
+    assert "[REDACTED]" in text
+    ledger = (agent.root / "state" / "ledger.jsonl").read_text()
+    assert aws not in ledger and bearer not in ledger
+
+
+def test_extractive_merge_keeps_order_and_does_not_duplicate():
+    from skilllab.distill.extractive import ExtractiveDistiller
+
+    d = ExtractiveDistiller()
+    s1 = crashloop("s-1")
+    created = d.decide(s1, [], 0.4).skill
+    extra = [("kubectl -n shop get secrets", "cart-db-v2   Opaque")]
+    s2 = crashloop("s-2", "cart", "shop", extra=extra)
+    dec = d.decide(s2, [Candidate(created, 0.9)], 0.4)
+    assert dec.action == "update"
+    steps = dec.skill.items("Steps")
+    assert len(steps) == len(created.items("Steps")) + 1
+    assert steps.index(next(s for s in steps if "get secrets" in s)) == 2  # after the logs step, before the fix
+    again = d.decide(s2, [Candidate(dec.skill, 0.9)], 0.4)
+    assert again.action == "skip"
