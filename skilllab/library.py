@@ -14,15 +14,19 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from . import lifecycle
+from . import recall as recall_mod
 from ._fs import atomic_write, read_json, write_json
 from .distill.ledger import Ledger
 from .embed import DEFAULT_EMBEDDER, get_embedder
 from .errors import InvalidSkill, SkillNotFound, SkillParseError, UnsafePath
 from .index import Hit, load_index, make_index
 from .names import AGENT_ID_RE, validate_agent_id
+from .recall import DEFAULT_MIN_SIMILARITY
 from .settings import SETTINGS_FILE, AgentSettings, check_bar
 from .skill import Skill, today
 from .store import AgentStore, Problem, Version, sha256
+from .usage import UsageBook
 
 INDEX_SCHEMA = 1
 
@@ -113,6 +117,7 @@ class Agent:
         self._lock = FileLock(str(self.root / ".lock"), timeout=600)
         self._dirty = False
         self._ledger: Ledger | None = None
+        self._usage: UsageBook | None = None
 
     # ---- opening and syncing ---------------------------------------------------------------
     def open(self, create: bool = True) -> None:
@@ -309,15 +314,26 @@ class Agent:
     def history(self, name: str) -> list[Version]:
         return self.store.history(name)
 
-    def read_version(self, name: str, rev: int | str) -> Skill:
-        """The skill as it was at history ``rev`` (1-based) or commit id (prefix)."""
-        v = self._find_version(name, rev)
+    def read_rev(self, name: str, rev: int | str) -> Skill:
+        """The skill as it was at history revision ``rev`` (1-based) or commit id (prefix)."""
+        v = self._find_rev(name, rev)
         data = self.store.read_at(name, v.commit)
         if data is None:
             raise SkillNotFound(f"skill {name!r} did not exist at revision {rev}")
         return self.store.parse(name, data)
 
-    def _find_version(self, name: str, rev: int | str) -> Version:
+    def read_version(self, name: str, version: int) -> Skill:
+        """The skill as it was at its own version ``version`` (the latest revision carrying it)."""
+        return self.read_rev(name, self._find_version(name, version).rev)
+
+    def _find_version(self, name: str, version: int):
+        hist = [v for v in self.history(name) if v.version == int(version) and not v.deleted]
+        if not hist:
+            have = sorted({v.version for v in self.history(name) if v.version})
+            raise SkillNotFound(f"skill {name!r} has no version {version} (it has {have or 'none'})")
+        return hist[-1]
+
+    def _find_rev(self, name: str, rev: int | str) -> Version:
         hist = self.history(name)
         if not hist:
             raise SkillNotFound(f"agent {self.id!r} has no history for skill {name!r}")
@@ -327,9 +343,10 @@ class Agent:
                 return v
         raise SkillNotFound(f"skill {name!r} has no revision {rev!r} (it has 1..{len(hist)})")
 
-    def restore(self, name: str, rev: int | str | None = None, *, reason: str = "",
-                when: float | None = None) -> str:
-        """Bring back the skill as it was at ``rev`` (default: its last version before removal).
+    def restore(self, name: str, version: int | None = None, *, rev: int | str | None = None,
+                reason: str = "", when: float | None = None) -> str:
+        """Bring back the skill as it was at its ``version`` (or history ``rev``); by default the
+        last version before it was removed.
 
         The restored document is that version's text with the version number moved past every
         version in history and a changelog line saying what was restored, so versions only grow.
@@ -338,7 +355,12 @@ class Agent:
         live = [v for v in hist if not v.deleted]
         if not live:
             raise SkillNotFound(f"agent {self.id!r} has no history for skill {name!r}")
-        v = live[-1] if rev is None else self._find_version(name, rev)
+        if rev is not None:
+            v = self._find_rev(name, rev)
+        elif version is not None:
+            v = self._find_version(name, version)
+        else:
+            v = live[-1]
         if v.deleted:
             raise SkillNotFound(f"revision {v.rev} of {name!r} is its removal; pick an earlier one")
         skill = self.store.parse(name, self.store.read_at(name, v.commit) or b"")
@@ -388,7 +410,43 @@ class Agent:
                 return name
         return None
 
+    # ---- recall and lifecycle (see recall.py and lifecycle.py) --------------------------------
+    @property
+    def usage(self) -> UsageBook:
+        if self._usage is None:
+            self._usage = UsageBook(self.store.skills_dir, self.lock())
+        return self._usage
+
+    def recall(self, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, **kw):
+        """Skills for ``task`` before it starts: best first, none below ``min_similarity``."""
+        return recall_mod.recall(self, task, k, min_similarity, **kw)
+
+    def recall_context(self, task: str, **kw) -> str:
+        """A prompt-ready block with the best skills' full text within ``budget_chars``."""
+        return recall_mod.recall_context(self, task, **kw)
+
+    def tools(self, **kw) -> recall_mod.SkillTools:
+        """OpenAI function-calling tools (search_skills, load_skill) scoped to this agent."""
+        return recall_mod.SkillTools(self, **kw)
+
+    def record_outcome(self, name: str, success: bool, **kw) -> str:
+        return lifecycle.record_outcome(self, name, success, **kw)
+
+    def deprecate(self, name: str, reason: str = "deprecated by hand", **kw):
+        return lifecycle.deprecate(self, name, reason, **kw)
+
+    def reactivate(self, name: str, reason: str = "reactivated by hand", **kw):
+        return lifecycle.reactivate(self, name, reason, **kw)
+
+    def stale(self, days: int, **kw):
+        return lifecycle.stale(self, days, **kw)
+
+    def diff(self, name: str, v1: int, v2: int) -> str:
+        return lifecycle.diff(self, name, v1, v2)
+
     def close(self) -> None:
+        if self._usage is not None:
+            self._usage.flush()
         self.flush()
         self.store.git.close()
 

@@ -27,6 +27,8 @@ def check_bar(value, where: str = "novelty_bar") -> float:
 @dataclass(frozen=True)
 class AgentSettings:
     novelty_bar: float = DEFAULT_NOVELTY_BAR  # minimum novelty for a session to create a new skill
+    drift_window: int = 5  # recent outcomes looked at for drift
+    drift_failures: int = 3  # failures within the window that flag a skill for review
 
     @classmethod
     def read(cls, path: Path) -> AgentSettings:
@@ -43,10 +45,14 @@ class AgentSettings:
             raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
         if "novelty_bar" in data:
             check_bar(data["novelty_bar"], f"{path}: novelty_bar")
+        for key in ("drift_window", "drift_failures"):
+            if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1):
+                raise ConfigError(f"{path}: {key}: {data[key]!r} must be a whole number of at least 1")
         return cls(**data)
 
     def dumps(self) -> str:
         head = ("# skilllab settings for this agent (edit by hand or with `skilllab agent set`).\n"
                 "# novelty_bar: minimum novelty (0..1) for a finished session to become a new skill;\n"
-                "# higher is stricter. It never changes by itself.\n")
+                "# higher is stricter. It never changes by itself.\n"
+                "# drift_failures of the last drift_window outcomes failing flags a skill for review.\n")
         return head + tomli_w.dumps(asdict(self))

@@ -128,9 +128,10 @@ def test_three_updates_three_versions_and_restore(tmp_path, hashing):
     assert [v.message for v in hist] == ["create restart-pod from session s-1",
                                          "update restart-pod from session s-2",
                                          "update restart-pod from session s-3"]
-    old = agent.read_version("restart-pod", 1)
+    old = agent.read_rev("restart-pod", 1)
+    assert agent.read_version("restart-pod", 1).render() == old.render()
     assert old.items(WHAT_DIDNT) == ["a dead end: it failed"]
-    agent.restore("restart-pod", 1, reason="dead ends 2 and 3 were wrong")
+    agent.restore("restart-pod", rev=1, reason="dead ends 2 and 3 were wrong")
     now = agent.get("restart-pod")
     assert now.items(WHAT_DIDNT) == ["a dead end: it failed"]
     assert now.version == 4

@@ -26,6 +26,38 @@ def register(sub) -> None:
     add_json(v)
     v.set_defaults(func=cmd_history)
 
+    v = verbs.add_parser("stale", help="skills neither updated nor used for N days, and those in review")
+    v.add_argument("--days", type=int, required=True)
+    add_library_args(v)
+    add_json(v)
+    v.set_defaults(func=cmd_stale)
+
+    v = verbs.add_parser("deprecate", help="keep a skill but never recall it again (a commit)")
+    v.add_argument("name")
+    v.add_argument("--reason", default="deprecated by hand")
+    add_library_args(v)
+    v.set_defaults(func=cmd_deprecate)
+
+    v = verbs.add_parser("rm", help="revoke a skill: delete its folder (it stays in history)")
+    v.add_argument("name")
+    v.add_argument("--reason", default="revoked by hand")
+    add_library_args(v)
+    v.set_defaults(func=cmd_rm)
+
+    v = verbs.add_parser("restore", help="bring a skill back from history (default: its last version)")
+    v.add_argument("name")
+    v.add_argument("--version", type=int, help="the skill version to restore (see history)")
+    v.add_argument("--reason", default="")
+    add_library_args(v)
+    v.set_defaults(func=cmd_restore)
+
+    v = verbs.add_parser("diff", help="unified diff of a skill between two of its versions")
+    v.add_argument("name")
+    v.add_argument("v1", type=int)
+    v.add_argument("v2", type=int)
+    add_library_args(v)
+    v.set_defaults(func=cmd_diff)
+
 
 def cmd_list(args) -> int:
     agent = open_agent(args)
@@ -62,4 +94,41 @@ def cmd_history(args) -> int:
         print_json(rows)
     else:
         print_table(rows, ["rev", "date", "version", "commit", "sources", "message"])
+    return 0
+
+
+def cmd_stale(args) -> int:
+    agent = open_agent(args)
+    rows = [s.to_dict() for s in agent.stale(args.days)]
+    if args.json:
+        print_json(rows)
+    else:
+        print_table(rows, ["name", "status", "updated", "last_used", "reason"])
+    return 0
+
+
+def cmd_deprecate(args) -> int:
+    agent = open_agent(args)
+    cid = agent.deprecate(args.name, args.reason)
+    print(f"deprecated {args.name}" + (f" ({cid[:10]})" if cid else " (it already was)"))
+    return 0
+
+
+def cmd_rm(args) -> int:
+    agent = open_agent(args)
+    cid = agent.delete(args.name, args.reason)
+    print(f"removed {args.name} ({cid[:10]}); `skilllab skills restore {args.name}` brings it back")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    agent = open_agent(args)
+    cid = agent.restore(args.name, args.version, reason=args.reason)
+    print(f"restored {args.name} as version {agent.get(args.name).version} ({cid[:10]})")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    agent = open_agent(args)
+    print(agent.diff(args.name, args.v1, args.v2), end="")
     return 0
