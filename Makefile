@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 replay: install
-	$(BIN)/skilllab demo
+	$(BIN)/skilllab replay datasets/sre-sessions.jsonl --results results
 
 bench: install
 	$(BIN)/python -m skilllab.bench --out results/bench.json

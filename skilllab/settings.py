@@ -14,7 +14,7 @@ import tomllib
 
 from .errors import ConfigError
 
-DEFAULT_NOVELTY_BAR = 0.4
+DEFAULT_NOVELTY_BAR = 0.5
 SETTINGS_FILE = "agent.toml"
 
 

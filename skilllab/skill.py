@@ -281,7 +281,9 @@ class Skill:
     def search_text(self) -> str:
         """What the index embeds: the name, the description and when to use the skill."""
         title = self.name.replace("-", " ")
-        return f"{title}. {self.description}\n{self.section(WHEN_TO_USE)}".strip()
+        text = f"{title}. {self.description}\n{self.section(WHEN_TO_USE)}".strip()
+        # placeholders such as <namespace> read as plain words to the embedder
+        return re.sub(r"<([a-z][a-z-]*)>", r"\1", text)
 
 
 def _split_front_matter(text: str, path: object) -> tuple[str, str]:

@@ -38,7 +38,7 @@ def test_novel_session_creates_a_skill(agent):
     assert skill.sources == ["s-1"] and skill.version == 1
     assert "CrashLoopBackOff" in skill.description
     steps = " ".join(skill.items("Steps"))
-    assert "logs deploy/<name> --previous" in steps and "payments" not in steps  # values are templated
+    assert "logs deploy/<service> --previous" in steps and "payments" not in steps  # values are templated
     assert any("delete pod" in d and "did not help" in d for d in skill.items(WHAT_DIDNT))
     assert FIX in skill.section("What worked").lower()
     skill.validate(require_sections=True)
@@ -184,11 +184,11 @@ def test_create_with_taken_name_gets_a_suffix(agent):
 
 
 def test_bar_from_agent_settings_and_per_call(agent):
-    assert agent.settings.novelty_bar == 0.4
+    assert agent.settings.novelty_bar == 0.5  # the default
     agent.set_novelty_bar(0.95, "young agent: keep the library small")
     assert "novelty_bar = 0.95" in (agent.root / "agent.toml").read_text()
     assert agent.library.agent("sre-oncall").settings.novelty_bar == 0.95  # another replica sees it
-    assert "set novelty bar 0.4 -> 0.95: young agent" in agent.store.git.log("agent.toml")[-1].message
+    assert "set novelty bar 0.5 -> 0.95: young agent" in agent.store.git.log("agent.toml")[-1].message
     agent.distill(crashloop("s-1"))
     res = agent.distill(session("s-2", "Node ip-10-0-3-4 is under DiskPressure and evicting pods", DISK,
                                 summary="pruned images", started_at="2026-03-04T00:00:00Z"))

@@ -24,7 +24,8 @@ from ..names import slugify, validate_skill_name
 from ..session import Session
 from ..skill import STEPS, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
 from .base import Candidate, Decision
-from .transcript import Analysis, analyse, content_words, same_step, signature
+from .redact import redact
+from .transcript import Analysis, analyse, content_words, same_step, signature, templated
 
 MAX_WHEN_EXAMPLES = 6
 _EXAMPLE_PREFIX = "Seen as: "
@@ -92,14 +93,14 @@ class ExtractiveDistiller:
     @staticmethod
     def name_for(session: Session, a: Analysis) -> str:
         words = content_words(a.when, 4)
-        fix = content_words(session.summary or "", 3)
+        fix = content_words(templated(session.summary or "", a.placeholders), 3)
         name = slugify(" ".join(words + [w for w in fix if w not in words]), max_len=48)
         validate_skill_name(name)
         return name
 
     @staticmethod
     def description_for(session: Session, a: Analysis) -> str:
-        what = (session.summary or "").strip() or "Diagnose and resolve this incident"
+        what = redact(templated((session.summary or "").strip(), a.placeholders)) or "Diagnose and resolve this incident"
         what = what[0].upper() + what[1:]
         task = a.when.rstrip(".")
         desc = f"{what.rstrip('.')}. Use when: {task}."

@@ -41,8 +41,9 @@ _ABANDONED = re.compile(
     r"|red herring|same error|came back|made (?:it|things) worse|had to (?:revert|roll back)|gave up on"
     r"|does(?:n'?t| not) (?:help|work|fix))", re.IGNORECASE)
 _SIGNAL = re.compile(
-    r"(error|exception|panic|fatal|fail|denied|refused|timeout|timed out|oomkilled|crashloop|evict|expired"
-    r"|too many|exhaust|not found|unreachable|unavailable|lag|full|pressure|backoff|nxdomain|5\d\d\b|killed)", re.IGNORECASE)
+    r"\b(errors?|exception|panic|fatal|fail\w*|denied|refused|timeout|timed out|oomkilled|crashloop\w*|evict\w*"
+    r"|expir\w*|too many|exhaust\w*|not found|unreachable|unavailable|lag|full|pressure|backoff|nxdomain|5\d\d"
+    r"|killed|throttl\w*|saturat\w*|leak\w*|stale|stuck|deadlock\w*|corrupt\w*)\b", re.IGNORECASE)
 
 _KINDS = ("namespace", "service", "svc", "deployment", "deploy", "pod", "node", "host", "database", "db",
           "cluster", "topic", "queue", "bucket", "table", "job", "cronjob", "statefulset", "replica",
@@ -51,11 +52,16 @@ _KINDS = ("namespace", "service", "svc", "deployment", "deploy", "pod", "node", 
 _KIND_ALIAS = {"svc": "service", "deploy": "deployment", "db": "database", "app": "service",
                "application": "service", "hostname": "host", "vm": "host", "server": "host"}
 _ID = r"[A-Za-z0-9][A-Za-z0-9_.:/-]*"
+_PLAIN_VALUE_KINDS = {"namespace", "cluster", "topic", "queue", "bucket", "table", "zone", "region"}
+_NAME_SUFFIXES = {"api", "service", "svc", "db", "pg", "sql", "worker", "redis", "cache", "gateway", "engine",
+                  "sync", "indexer", "profile", "app", "web", "proxy", "job", "cron", "queue", "broker", "server",
+                  "primary", "replica", "master", "node", "pool", "cluster", "frontend", "backend"}
 _GENERIC = [
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<ip>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<id>"),
     (re.compile(r"\b[a-z0-9]+(?:-[a-z0-9]+)*-[a-z0-9]{8,10}-[a-z0-9]{5}\b"), "<pod>"),
     (re.compile(r"\b[0-9a-f]{12,}\b"), "<hash>"),
+    (re.compile(r"\bv\d+(?:\.\d+)+\b"), "<version>"),
 ]
 _STOP = frozenset("""
 a an the of in on at to for from by with and or is are was were be been being it its this that
@@ -82,23 +88,60 @@ class Analysis:
         return [s for s, k in self.steps if k == "fix"]
 
 
-def find_placeholders(task: str) -> dict[str, str]:
-    """Concrete values named in a task (services, namespaces, hosts...) and a placeholder for each."""
+_ARG_VALUE = [
+    (re.compile(r"(?:^|\s)(?:-n|--namespace)[ =]([A-Za-z0-9][\w.-]*)"), "<namespace>"),
+    (re.compile(r"(?:^|\s)(?:-h|--host|-H)[ =]([A-Za-z0-9][\w.-]*)"), "<host>"),
+    (re.compile(r"\b(?:deploy|deployment|statefulset|sts|svc|service|daemonset|ds|app|job|cronjob)[/=]"
+                r"([A-Za-z0-9][\w.-]*)"), "<service>"),
+    (re.compile(r"\b(?:node|nodes)[/ ]([A-Za-z0-9][\w.-]*\d[\w.-]*)"), "<node>"),
+    (re.compile(r"\bssh ([A-Za-z0-9][\w.-]*)"), "<host>"),
+    (re.compile(r"(?:--cert-name|-servername|-connect)[ =]([A-Za-z0-9][\w.-]*?)(?::\d+)?(?=\s|$)"), "<domain>"),
+]
+
+
+def find_placeholders(task: str, commands: list[str] | None = None) -> dict[str, str]:
+    """Concrete values named in a task (services, namespaces, hosts...) and a placeholder for each.
+
+    Values are recognised by the words around them in the task ("namespace payments",
+    "checkout-api service"), by their shape (hyphenated names, hostnames, IPs), and by the tool
+    calls: a task word the agent passed as a namespace, host or deployment is a value too.
+    """
     out: dict[str, str] = {}
+    task_words = set(re.findall(r"[A-Za-z0-9][\w.-]*[A-Za-z0-9]", task))
+    for cmd in commands or []:
+        for pat, kind in _ARG_VALUE:
+            for m in pat.finditer(cmd):
+                val = m.group(1)
+                if val in task_words and val.lower() not in _STOP:
+                    out.setdefault(val, kind)
+    for tok in re.findall(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", task):
+        if not re.fullmatch(r"v?\d+(?:\.\d+)*", tok) and re.search(r"[a-z]", tok):
+            out.setdefault(tok, "<host>")
     kinds = "|".join(_KINDS)
-    for m in re.finditer(rf"\b({kinds})s?\s+[`'\"]?({_ID})", task, re.IGNORECASE):
+    in_calls = " ".join(commands or [])
+
+    def is_value(val: str, kind: str) -> bool:
+        low = val.lower()
+        if low in _STOP or low in _KINDS or val.isdigit():
+            return False
+        if re.search(r"[\d._-]", val) or val in in_calls.split() or f"/{val}" in in_calls:
+            return True
+        return kind in _PLAIN_VALUE_KINDS  # "namespace payments": plain words are values after these
+
+    for m in re.finditer(rf"(?<![\w-])({kinds})s?\s+[`'\"]?({_ID})", task, re.I):
         kind, val = m.group(1).lower(), m.group(2).rstrip(".,:;")
-        if val.lower() not in _STOP and val.lower() not in _KINDS:
+        if is_value(val, kind):
             out.setdefault(val, f"<{_KIND_ALIAS.get(kind, kind)}>")
-    for m in re.finditer(rf"[`'\"]?({_ID})[`'\"]?\s+({kinds})\b", task, re.IGNORECASE):
+    for m in re.finditer(rf"[`'\"]?({_ID})[`'\"]?\s+({kinds})(?![\w-])", task, re.I):
         val, kind = m.group(1).rstrip(".,:;"), m.group(2).lower()
-        if val.lower() not in _STOP and val.lower() not in _KINDS and not val.isdigit():
+        if is_value(val, kind) and re.search(r"[\d._-]", val):
             out.setdefault(val, f"<{_KIND_ALIAS.get(kind, kind)}>")
     for tok in re.findall(rf"`({_ID})`", task):
         out.setdefault(tok, "<name>")
     for tok in re.findall(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b", task):
-        # hyphenated lowercase identifiers (checkout-api, db-primary-2) are names, not words
-        if not re.fullmatch(r"[a-z]+-(?:in|out|up|down|based|level|time|only|like|side|wide)", tok):
+        # hyphenated names (checkout-api, db-primary-2) are values when the calls use them, when they
+        # carry a digit, or when they end like a service name; "read-only" or "ephemeral-storage" are not
+        if tok in in_calls or re.search(r"\d", tok) or tok.rsplit("-", 1)[-1] in _NAME_SUFFIXES:
             out.setdefault(tok, "<name>")
     return out
 
@@ -156,9 +199,9 @@ def is_fix(command: str) -> bool:
 
 def analyse(session: Session) -> Analysis:
     """Split the transcript into steps on the path to success, dead ends, and what worked."""
-    ph = find_placeholders(session.task)
-    a = Analysis(placeholders=ph, when=redact(templated(session.task.strip(), ph)))
     steps = session.tool_steps()
+    ph = find_placeholders(session.task, [st.command for st in steps])
+    a = Analysis(placeholders=ph, when=redact(templated(session.task.strip(), ph)))
     commentary = session.assistant_texts()
     dead: dict[int, str] = {}
     for st in steps:

@@ -1,0 +1,79 @@
+"""``skilllab corpus validate|stats|generate``: check, describe and make session corpora."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from statistics import mean, median
+
+from ..corpus import iter_corpus, validate_corpus
+from ..errors import SkilllabError
+from .common import add_json, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("corpus", help="validate, describe or generate session corpora")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    v = verbs.add_parser("validate", help="report every bad line as file:line:field")
+    v.add_argument("file")
+    v.add_argument("--lenient", action="store_true", help="count bad lines but exit 0 if any line is good")
+    add_json(v)
+    v.set_defaults(func=cmd_validate)
+    v = verbs.add_parser("stats", help="sessions, agents, families, success rate, time span, sizes")
+    v.add_argument("file")
+    v.add_argument("--lenient", action="store_true")
+    add_json(v)
+    v.set_defaults(func=cmd_stats)
+    v = verbs.add_parser("generate", help="write the seeded synthetic SRE corpus")
+    v.add_argument("--seed", type=int, default=7)
+    v.add_argument("--sessions", type=int, default=600)
+    v.add_argument("--out", required=True)
+    v.set_defaults(func=cmd_generate)
+
+
+def cmd_validate(args) -> int:
+    n, problems = validate_corpus(args.file)
+    if args.json:
+        print_json({"good": n, "problems": [p.__dict__ for p in problems]})
+    else:
+        for p in problems:
+            print(p)
+        print(f"{args.file}: {n} good sessions, {len(problems)} problems", file=sys.stderr)
+    if problems and not (args.lenient and n):
+        return 1
+    return 0
+
+
+def cmd_stats(args) -> int:
+    problems: list = []
+    sessions = list(iter_corpus(args.file, lenient=args.lenient, problems=problems))
+    if not sessions:
+        raise SkilllabError(f"{args.file}: no sessions")
+    msgs = [len(s.messages) for s in sessions]
+    calls = [len(s.tool_steps()) for s in sessions]
+    fams = Counter(s.family for s in sessions if s.family)
+    times = sorted(s.started for s in sessions)
+    stats = {
+        "sessions": len(sessions), "bad_lines": len(problems),
+        "agents": dict(Counter(s.agent_id for s in sessions)),
+        "families": len(fams), "top_families": dict(fams.most_common(5)),
+        "success_rate": round(sum(s.success for s in sessions) / len(sessions), 4),
+        "first": times[0].isoformat(), "last": times[-1].isoformat(),
+        "span_days": round((times[-1] - times[0]).total_seconds() / 86400, 1),
+        "messages_per_session": {"mean": round(mean(msgs), 1), "median": median(msgs), "max": max(msgs)},
+        "tool_calls_per_session": {"mean": round(mean(calls), 1), "median": median(calls), "max": max(calls)},
+    }
+    if args.json:
+        print_json(stats)
+    else:
+        for k, v in stats.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from ..corpus_gen import generate_to_file
+
+    n = generate_to_file(args.out, args.seed, args.sessions)
+    print(f"wrote {n} sessions to {args.out} (seed {args.seed})")
+    return 0

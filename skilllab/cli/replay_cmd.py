@@ -1,0 +1,57 @@
+"""``skilllab replay`` and ``skilllab sweep``: the research runs."""
+
+from __future__ import annotations
+
+from ..config import ReplayConfig
+from ..replay import run_replay, summary_table
+from ..sweep import parse_grid, run_sweep
+from .common import print_json
+
+
+def _config_args(p) -> None:
+    p.add_argument("corpus", help="a JSONL session corpus")
+    p.add_argument("--config", help="a TOML file of replay settings")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting (repeatable), e.g. --set novelty_bar=0.6")
+    p.add_argument("--json", action="store_true")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("replay", help="replay a corpus through recall and distillation; write a run folder")
+    _config_args(p)
+    p.add_argument("--out", help="run folder (default: results/<utc>_<corpus>_<hash8>)")
+    p.add_argument("--results", default="results", help="where default run folders go")
+    p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("sweep", help="replay every point of a parameter grid; write summary.csv")
+    _config_args(p)
+    p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...")
+    p.add_argument("--backend", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="dask scheduler address (default: start a LocalCluster on 127.0.0.1)")
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--out", default="results/sweep")
+    p.set_defaults(func=cmd_sweep)
+
+
+def cmd_replay(args) -> int:
+    config = ReplayConfig.load(args.config, args.set)
+    res = run_replay(args.corpus, config, out=args.out, results_dir=args.results)
+    if args.json:
+        print_json({"run": str(res.path), "metrics": res.metrics})
+    else:
+        print(summary_table(res.metrics))
+        print(f"\nrun folder: {res.path}  (report: {res.path / 'report.md'})")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    base = ReplayConfig.load(args.config, args.set)
+    summary = run_sweep(args.corpus, parse_grid(args.grid), base, out=args.out, backend=args.backend,
+                        scheduler=args.scheduler, n_jobs=args.jobs)
+    if args.json:
+        print_json(summary.to_dict(orient="records"))
+    else:
+        cols = [c for c in summary.columns if c.startswith("param_")] + [
+            "skills", "duplicate_rate", "purity", "family_coverage", "wrong_merge_rate", "recall_p_at_1"]
+        print(summary[cols].to_string(index=False))
+        print(f"\nsummary: {args.out}/summary.csv")
+    return 0

@@ -1,0 +1,120 @@
+"""Figures of a replay, drawn from its event log (and, for similarity, from its final library).
+
+Every function takes data and returns a matplotlib Figure with a title, axis labels with units and
+a legend where there is more than one series; :func:`save_all` writes the standard set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+DECISION_COLORS = {"create": "#2b8a3e", "update": "#1971c2", "skip": "#868e96", "gated": "#e03131",
+                   "invalid": "#f08c00", "error": "#000000"}
+
+
+def growth(events: pd.DataFrame, title: str = "Skill library growth per agent"):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for agent, g in events.groupby("agent_id"):
+        ax.step(g["seq"], g["library_size"], where="post", label=agent)
+    ax.set_title(title)
+    ax.set_xlabel("sessions replayed (all agents, in time order)")
+    ax.set_ylabel("skills in the agent's library")
+    ax.legend(title="agent")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def decisions(events: pd.DataFrame, title: str = "Decisions over time (cumulative)"):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for d, color in DECISION_COLORS.items():
+        series = (events["decision"] == d).cumsum()
+        if series.iloc[-1] if len(series) else 0:
+            ax.plot(events["seq"], series, label=d, color=color)
+    ax.set_title(title)
+    ax.set_xlabel("sessions replayed")
+    ax.set_ylabel("sessions (cumulative count)")
+    ax.legend(title="decision")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def nn_similarity(similarities: dict[str, list[float]], title: str = "Nearest-neighbour similarity among skills"):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bins = np.linspace(-0.2, 1.0, 25)
+    for agent, sims in similarities.items():
+        if sims:
+            ax.hist(sims, bins=bins, alpha=0.6, label=f"{agent} ({len(sims)} skills)")
+    ax.set_title(title)
+    ax.set_xlabel("cosine similarity of each skill to its nearest other skill (same agent)")
+    ax.set_ylabel("skills")
+    if similarities:
+        ax.legend(title="agent")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def recall_precision(events: pd.DataFrame, window: int = 50, title: str = "Recall precision over time"):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ans = events[events["answerable"].astype(bool)]
+    if len(ans):
+        ax.plot(ans["seq"], ans["recall_correct"].astype(float).rolling(window, min_periods=1).mean(),
+                label=f"precision@1 (rolling {window} answerable queries)")
+        ax.plot(ans["seq"], ans["recall_hit_at_k"].astype(float).rolling(window, min_periods=1).mean(),
+                label=f"hit@k (rolling {window})", linestyle="--")
+    un = events[~events["answerable"].astype(bool) & events["family"].notna()]
+    if len(un):
+        ax.plot(un["seq"], un["recall_top1"].notna().astype(float).rolling(window, min_periods=1).mean(),
+                label=f"false recall rate (rolling {window} unanswerable queries)", color="#e03131")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title(title)
+    ax.set_xlabel("sessions replayed")
+    ax.set_ylabel("share of queries")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def tradeoff(summary: pd.DataFrame, x: str = "param_novelty_bar", title: str = "Sprawl against coverage"):
+    """Duplicate rate against family coverage and purity across a swept parameter."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    s = summary.sort_values(x)
+    ax.plot(s[x], s["duplicate_rate"], marker="o", label="duplicate rate (lower is better)", color="#e03131")
+    ax.plot(s[x], s["family_coverage"], marker="s", label="family coverage (higher is better)", color="#2b8a3e")
+    ax.plot(s[x], s["purity"], marker="^", label="purity (higher is better)", color="#1971c2")
+    if "recall_p_at_1" in s:
+        ax.plot(s[x], s["recall_p_at_1"], marker="d", label="recall precision@1", color="#7048e8", linestyle="--")
+    ax.set_title(title)
+    ax.set_xlabel(x.removeprefix("param_").replace("_", " "))
+    ax.set_ylabel("rate (0 to 1)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def save_all(events: pd.DataFrame, similarities: dict[str, list[float]], folder: Path) -> dict[str, Path]:
+    return {
+        "growth": save(growth(events), folder / "growth.png"),
+        "decisions": save(decisions(events), folder / "decisions.png"),
+        "nn_similarity": save(nn_similarity(similarities), folder / "nn_similarity.png"),
+        "recall_precision": save(recall_precision(events), folder / "recall_precision.png"),
+    }

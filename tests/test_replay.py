@@ -1,0 +1,176 @@
+"""The replay harness: metrics known by construction, run folders, corpora with bad lines, sweeps."""
+
+import json
+
+import pandas as pd
+import pytest
+from helpers import make_session
+
+from skilllab import ConfigError, Skill
+from skilllab.cli import main
+from skilllab.config import ReplayConfig
+from skilllab.distill import Decision
+from skilllab.metrics import METRIC_KEYS
+from skilllab.replay import EVENT_COLUMNS, run_replay
+
+
+def runbook(name, word, agent="a1"):
+    return Skill.new(name, f"{word} {word} {word}.", agent=agent, when_to_use=word, steps=[f"`{word}`"],
+                     worked=[word], dead_ends=[], source=None)
+
+
+class Scripted:
+    """A registered-style distiller whose decisions are given per session id."""
+
+    name = "scripted"
+
+    def __init__(self, script):
+        self.script = script
+
+    def decide(self, session, candidates, bar):
+        action, arg = self.script[session.session_id]
+        if action == "create":
+            return Decision("create", "scripted", 1.0, skill=arg)
+        if action == "update":
+            target = next(c.skill for c in candidates if c.skill.name == arg)
+            return Decision("update", "scripted", 0.1, target=arg, skill=target.copy(), changelog="scripted")
+        return Decision("skip", "scripted", 0.0)
+
+
+def tiny_corpus(tmp_path):
+    rows = [
+        ("s1", "A", "alpha alpha alpha", True),
+        ("s2", "B", "bravo bravo bravo", True),
+        ("s3", "A", "alpha alpha", True),
+        ("s4", "C", "charlie charlie alpha", True),
+        ("s5", "B", "bravo bravo", False),
+        ("s6", "C", "charlie charlie charlie", True),
+        ("s7", "A", "alpha charlie charlie charlie", True),
+    ]
+    path = tmp_path / "tiny.jsonl"
+    path.write_text("".join(json.dumps(make_session(sid, task, [("echo x", "x")], agent="a1", success=ok,
+                                                    summary="done", family=fam,
+                                                    started_at=f"2026-03-0{i + 1}T00:00:00Z")) + "\n"
+                            for i, (sid, fam, task, ok) in enumerate(rows)))
+    script = {"s1": ("create", runbook("alpha-runbook", "alpha")), "s2": ("update", "alpha-runbook"),
+              "s3": ("skip", None), "s4": ("create", runbook("charlie-runbook", "charlie")), "s6": ("skip", None),
+              "s7": ("skip", None)}
+    return path, Scripted(script)
+
+
+def test_metrics_known_by_construction(tmp_path):
+    corpus, dist = tiny_corpus(tmp_path)
+    cfg = ReplayConfig(embedder="hashing", recall_min_similarity=0.2, recall_k=3, progress=False)
+    res = run_replay(corpus, cfg, distiller=dist, write=False)
+    m = res.metrics
+    assert tuple(m) == METRIC_KEYS
+    assert (m["sessions"], m["skills"], m["created"], m["updated"], m["skipped"], m["gated_failed"]) == (7, 2, 2, 1, 3, 1)
+    assert m["duplicate_rate"] == 0.0  # alpha-runbook is family A (s1 wins the A/B tie), charlie-runbook C
+    assert m["purity"] == pytest.approx(0.75)  # (1/2 + 1/1) / 2
+    assert m["family_coverage"] == pytest.approx(2 / 3)  # A and C of A, B, C
+    assert m["wrong_merge_rate"] == 1.0  # s2 (B) merged into the A skill
+    assert m["missed_novel_rate"] == pytest.approx(1 / 3)  # s1, s2, s4 were novel; s2 did not create
+    assert m["recall_p_at_1"] == pytest.approx(2 / 3)  # s3 and s6 right, s7 topped by charlie
+    assert m["recall_hit_at_k"] == 1.0
+    assert m["recall_mrr"] == pytest.approx((1 + 1 + 0.5) / 3)
+    assert m["false_recall_rate"] == 0.25  # s4 (no C skill yet) surfaced alpha; s1, s2, s5 surfaced nothing
+    assert m["k"] == 3 and m["llm_calls"] == 0
+    ev = res.events.set_index("session_id")
+    assert list(res.events.columns) == EVENT_COLUMNS
+    assert ev.loc["s7", "recall_top1"] == "charlie-runbook" and ev.loc["s7", "recall_rr"] == 0.5
+    assert bool(ev.loc["s2", "wrong_merge"]) and ev.loc["s2", "target_family"] == "A"
+    assert ev.loc["s5", "decision"] == "gated"
+    assert list(ev["library_size"]) == [1, 1, 1, 2, 2, 2, 2]
+
+
+def test_unlabelled_corpus_gives_null_label_metrics(tmp_path):
+    corpus, dist = tiny_corpus(tmp_path)
+    rows = [json.loads(x) for x in corpus.read_text().splitlines()]
+    for r in rows:
+        r.pop("labels")
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    m = run_replay(corpus, ReplayConfig(embedder="hashing", progress=False), distiller=dist, write=False).metrics
+    assert m["duplicate_rate"] is None and m["recall_p_at_1"] is None and m["sessions"] == 7
+
+
+def test_bar_schedule_is_a_person_turning_the_knob(tmp_path):
+    corpus, dist = tiny_corpus(tmp_path)
+    cfg = ReplayConfig(embedder="hashing", bar_schedule=((0, 0.9), (3, 0.3)), progress=False)
+    res = run_replay(corpus, cfg, distiller=dist, out=tmp_path / "run")
+    assert list(res.events["bar"]) == [0.9, 0.9, 0.9, 0.3, 0.3, 0.3, 0.3]
+    msgs = [line for line in (tmp_path / "run" / "library" / "a1").glob("agent.toml")]
+    assert msgs and "novelty_bar = 0.3" in msgs[0].read_text()
+
+
+def test_replay_cli_writes_complete_run_folder(tmp_path, capsys):
+    from skilllab.corpus_gen import generate_to_file
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=3, sessions=60)
+    out = tmp_path / "run"
+    code = main(["replay", str(corpus), "--out", str(out), "--set", "embedder=hashing", "--set", "progress=false"])
+    text = capsys.readouterr().out
+    assert code == 0 and "recall_p_at_1" in text and f"run folder: {out}" in text
+    for f in ["config.json", "events.csv", "metrics.json", "report.md", "plots/growth.png", "plots/decisions.png",
+              "plots/nn_similarity.png", "plots/recall_precision.png"]:
+        assert (out / f).is_file(), f
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["config"]["embedder"] == "hashing" and len(cfg["corpus_sha256"]) == 64
+    assert cfg["environment"]["packages"]["hnswlib"] and "git_commit" in cfg["environment"]
+    events = pd.read_csv(out / "events.csv")
+    assert len(events) == 60 and list(events.columns[:14]) == EVENT_COLUMNS[:14]
+    assert any((out / "library").glob("*/skills/*/SKILL.md"))
+    assert "extractive** distiller (deterministic, no LLM)" in (out / "report.md").read_text()
+    assert not list(tmp_path.glob(".run.tmp-*"))
+
+
+def test_bad_line_fails_validation_and_lenient_replays_the_rest(tmp_path, capsys):
+    corpus, dist = tiny_corpus(tmp_path)
+    lines = corpus.read_text().splitlines()
+    lines.insert(2, json.dumps({"session_id": "x", "agent_id": "a1", "task": "t", "messages": [],
+                                "outcome": {"success": True}}))
+    corpus.write_text("\n".join(lines) + "\n")
+    assert main(["corpus", "validate", str(corpus)]) == 1
+    out = capsys.readouterr()
+    assert f"{corpus}:3: started_at: missing (required)" in out.out
+    code = main(["replay", str(corpus), "--out", str(tmp_path / "r1"), "--set", "embedder=hashing"])
+    assert code == 1 and f"{corpus}:3: started_at" in capsys.readouterr().err
+    assert not (tmp_path / "r1").exists()
+    res = run_replay(corpus, ReplayConfig(embedder="hashing", lenient=True, progress=False), distiller=dist,
+                     out=tmp_path / "r2")
+    assert res.metrics["sessions"] == 7
+    assert json.loads((tmp_path / "r2" / "config.json").read_text())["skipped_lines"][0].startswith(f"{corpus}:3:")
+
+
+def test_config_errors_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="unknown setting 'novelty'"):
+        ReplayConfig.load(None, ["novelty=0.3"])
+    with pytest.raises(ConfigError, match="novelty_bar: 2.0 must be a number from 0 to 1"):
+        ReplayConfig.load(None, ["novelty_bar=2"])
+    with pytest.raises(ConfigError, match="progress: 'yes' must be true or false"):
+        ReplayConfig.load(None, ["progress=yes"])
+    toml = tmp_path / "c.toml"
+    toml.write_text("[replay]\nnovelty_bar = 0.7\nbar_schedule = [[0, 0.9], [50, 0.7]]\n")
+    cfg = ReplayConfig.load(toml, ["recall_k=5"])
+    assert cfg.novelty_bar == 0.7 and cfg.bar_schedule == ((0, 0.9), (50, 0.7)) and cfg.recall_k == 5
+    assert cfg.config_hash() == cfg.with_(progress=False).config_hash() != cfg.with_(recall_k=4).config_hash()
+
+
+def test_sweep_three_bars_on_a_dask_local_cluster(tmp_path):
+    from skilllab.corpus_gen import generate_to_file
+    from skilllab.sweep import run_sweep
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=5, sessions=80)
+    base = ReplayConfig(embedder="hashing", progress=False)
+    out = tmp_path / "sweep"
+    summary = run_sweep(corpus, {"novelty_bar": [0.2, 0.5, 0.9]}, base, out=out, backend="dask", n_jobs=2)
+    assert list(summary["param_novelty_bar"]) == [0.2, 0.5, 0.9]
+    assert set(METRIC_KEYS) <= set(summary.columns)
+    skills = list(summary["skills"])
+    assert skills[0] >= skills[1] >= skills[2] and skills[0] > skills[2]  # a stricter bar, fewer skills
+    assert (out / "summary.csv").exists() and (out / "plots" / "tradeoff.png").exists()
+    assert len(list((out / "points").iterdir())) == 3
+    # a second run reuses every finished point (local backend this time: same function, same folders)
+    again = run_sweep(corpus, {"novelty_bar": [0.2, 0.5, 0.9]}, base, out=out, backend="local")
+    assert list(again["skills"]) == skills
