@@ -118,3 +118,68 @@ def save_all(events: pd.DataFrame, similarities: dict[str, list[float]], folder:
         "nn_similarity": save(nn_similarity(similarities), folder / "nn_similarity.png"),
         "recall_precision": save(recall_precision(events), folder / "recall_precision.png"),
     }
+
+
+def growth_compare(runs: dict[str, pd.DataFrame], agent: str | None = None,
+                   title: str = "Library growth under different novelty settings"):
+    """Skills over sessions for several runs (one line per run), for one agent or all agents."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, ev in runs.items():
+        e = ev if agent is None else ev[ev["agent_id"] == agent]
+        if agent is None:
+            sizes = e.groupby("agent_id")["library_size"].cummax()
+            total = pd.Series(0, index=e.index, dtype=float)
+            last = {}
+            for i, (a, s) in enumerate(zip(e["agent_id"], sizes)):
+                last[a] = s
+                total.iloc[i] = sum(last.values())
+            ax.step(e["seq"], total, where="post", label=label)
+        else:
+            ax.step(range(1, len(e) + 1), e["library_size"], where="post", label=label)
+    ax.set_title(title + (f" ({agent})" if agent else " (all agents)"))
+    ax.set_xlabel("sessions of this agent replayed" if agent else "sessions replayed")
+    ax.set_ylabel("skills in the library")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def metric_curves(summary: pd.DataFrame, x: str, metrics: list[str], title: str, xlabel: str | None = None):
+    """Several metrics of a sweep against one swept parameter."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    s = summary.sort_values(x)
+    for m in metrics:
+        ax.plot(s[x], s[m], marker="o", label=m.replace("_", " "))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel or x.removeprefix("param_").replace("_", " "))
+    ax.set_ylabel("rate (0 to 1)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def drift_timeline(timeline: pd.DataFrame, flags: list[tuple[str, str]], drift_date: str | None = None,
+                   title: str = "A skill drifting out of date"):
+    """Sessions of one family over time (success or failure), with the skill's status changes."""
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    t = pd.to_datetime(timeline["started_at"])
+    ok = timeline["success"].astype(bool)
+    ax.scatter(t[ok], [1] * int(ok.sum()), marker="o", color="#2b8a3e", label="session succeeded")
+    ax.scatter(t[~ok], [0] * int((~ok).sum()), marker="x", color="#e03131", label="session failed")
+    for when, what in flags:
+        ax.axvline(pd.to_datetime(when), color="#7048e8" if "review" in what else "#1971c2", linestyle="--")
+        ax.text(pd.to_datetime(when), 0.5, " " + what, rotation=90, va="center", fontsize=8)
+    if drift_date:
+        ax.axvline(pd.to_datetime(drift_date), color="#868e96", linewidth=3, alpha=0.4, label="procedure changed")
+    ax.set_yticks([0, 1], ["failed", "succeeded"])
+    ax.set_ylim(-0.5, 1.5)
+    ax.set_title(title)
+    ax.set_xlabel("session start (UTC)")
+    ax.set_ylabel("outcome")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
