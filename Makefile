@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests --nbval-lax notebooks
 
 replay: install
 	$(BIN)/skilllab replay datasets/sre-sessions.jsonl --results results

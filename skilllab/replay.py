@@ -105,8 +105,6 @@ def _tmpdir() -> str:
 
 
 def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller=None):
-    from tqdm.auto import tqdm
-
     lib = Library(lib_root, embedder=config.embedder, cache_dir=config.cache_dir, index=config.index)
     distiller = distiller or make_distiller(config)
     family_of = {s.session_id: s.family for s in sessions}
@@ -114,8 +112,13 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller=None):
     seen: dict[str, int] = defaultdict(int)
     events = []
     t0 = time.perf_counter()
-    bar_iter = tqdm(sessions, desc="replay", unit="session", disable=not config.progress or None, leave=False)
-    for seq, s in enumerate(bar_iter):
+    iterator = sessions
+    if config.progress:
+        from tqdm.auto import tqdm
+
+        # disable=None: shown on a terminal only, never in logs or CI
+        iterator = tqdm(sessions, desc="replay", unit="session", disable=None, leave=False)
+    for seq, s in enumerate(iterator):
         agent = agents.get(s.agent_id)
         if agent is None:
             agent = agents[s.agent_id] = lib.agent(s.agent_id)

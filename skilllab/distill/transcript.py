@@ -146,6 +146,18 @@ def find_placeholders(task: str, commands: list[str] | None = None) -> dict[str,
     return out
 
 
+def command_values(commands: list[str]) -> dict[str, str]:
+    """Values the tool calls pass in argument positions (``-n payments``, ``deploy/checkout-api``)."""
+    out: dict[str, str] = {}
+    for cmd in commands:
+        for pat, kind in _ARG_VALUE:
+            for m in pat.finditer(cmd):
+                val = m.group(1)
+                if val.lower() not in _STOP and len(val) > 1 and not val.startswith(("<", "-")):
+                    out.setdefault(val, kind)
+    return out
+
+
 def templated(text: str, placeholders: dict[str, str]) -> str:
     """``text`` with concrete values replaced by placeholders (longest value first)."""
     for pat, repl in _GENERIC:
@@ -201,6 +213,8 @@ def analyse(session: Session) -> Analysis:
     """Split the transcript into steps on the path to success, dead ends, and what worked."""
     steps = session.tool_steps()
     ph = find_placeholders(session.task, [st.command for st in steps])
+    for value, kind in command_values([st.command for st in steps]).items():
+        ph.setdefault(value, kind)  # a namespace or host passed to a tool is an instance value anywhere
     a = Analysis(placeholders=ph, when=redact(templated(session.task.strip(), ph)))
     commentary = session.assistant_texts()
     dead: dict[int, str] = {}
