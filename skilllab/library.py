@@ -295,6 +295,8 @@ class Agent:
         data = self.store.skill_path(skill.name).read_bytes()
         entry = self._entry(skill, sha256(data))
         old = self._entries.get(skill.name)
+        if old and entry["version"] > old["version"] and entry["status"] == "active":
+            self.usage.reset_recent(skill.name)  # a new version starts a fresh drift window
         if not (old and old["text_sha"] == entry["text_sha"] and skill.name in self._index):
             self._index.upsert([skill.name], self.embedder.embed([skill.search_text()]))
         self._entries[skill.name] = entry

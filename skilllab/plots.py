@@ -1,26 +1,26 @@
 """Figures of a replay, drawn from its event log (and, for similarity, from its final library).
 
 Every function takes data and returns a matplotlib Figure with a title, axis labels with units and
-a legend where there is more than one series; :func:`save_all` writes the standard set.
+a legend where there is more than one series; :func:`save_all` writes the standard set. Figures
+are built with the object API (no pyplot state, no GUI backend), so they work the same in scripts,
+worker processes and notebooks.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
 DECISION_COLORS = {"create": "#2b8a3e", "update": "#1971c2", "skip": "#868e96", "gated": "#e03131",
                    "invalid": "#f08c00", "error": "#000000"}
 
 
 def growth(events: pd.DataFrame, title: str = "Skill library growth per agent"):
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     for agent, g in events.groupby("agent_id"):
         ax.step(g["seq"], g["library_size"], where="post", label=agent)
     ax.set_title(title)
@@ -33,7 +33,8 @@ def growth(events: pd.DataFrame, title: str = "Skill library growth per agent"):
 
 
 def decisions(events: pd.DataFrame, title: str = "Decisions over time (cumulative)"):
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     for d, color in DECISION_COLORS.items():
         series = (events["decision"] == d).cumsum()
         if series.iloc[-1] if len(series) else 0:
@@ -48,7 +49,8 @@ def decisions(events: pd.DataFrame, title: str = "Decisions over time (cumulativ
 
 
 def nn_similarity(similarities: dict[str, list[float]], title: str = "Nearest-neighbour similarity among skills"):
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     bins = np.linspace(-0.2, 1.0, 25)
     for agent, sims in similarities.items():
         if sims:
@@ -64,7 +66,8 @@ def nn_similarity(similarities: dict[str, list[float]], title: str = "Nearest-ne
 
 
 def recall_precision(events: pd.DataFrame, window: int = 50, title: str = "Recall precision over time"):
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     ans = events[events["answerable"].astype(bool)]
     if len(ans):
         ax.plot(ans["seq"], ans["recall_correct"].astype(float).rolling(window, min_periods=1).mean(),
@@ -87,7 +90,8 @@ def recall_precision(events: pd.DataFrame, window: int = 50, title: str = "Recal
 
 def tradeoff(summary: pd.DataFrame, x: str = "param_novelty_bar", title: str = "Sprawl against coverage"):
     """Duplicate rate against family coverage and purity across a swept parameter."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     s = summary.sort_values(x)
     ax.plot(s[x], s["duplicate_rate"], marker="o", label="duplicate rate (lower is better)", color="#e03131")
     ax.plot(s[x], s["family_coverage"], marker="s", label="family coverage (higher is better)", color="#2b8a3e")
@@ -107,7 +111,6 @@ def tradeoff(summary: pd.DataFrame, x: str = "param_novelty_bar", title: str = "
 def save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -123,7 +126,8 @@ def save_all(events: pd.DataFrame, similarities: dict[str, list[float]], folder:
 def growth_compare(runs: dict[str, pd.DataFrame], agent: str | None = None,
                    title: str = "Library growth under different novelty settings"):
     """Skills over sessions for several runs (one line per run), for one agent or all agents."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     for label, ev in runs.items():
         e = ev if agent is None else ev[ev["agent_id"] == agent]
         if agent is None:
@@ -147,7 +151,8 @@ def growth_compare(runs: dict[str, pd.DataFrame], agent: str | None = None,
 
 def metric_curves(summary: pd.DataFrame, x: str, metrics: list[str], title: str, xlabel: str | None = None):
     """Several metrics of a sweep against one swept parameter."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
     s = summary.sort_values(x)
     for m in metrics:
         ax.plot(s[x], s[m], marker="o", label=m.replace("_", " "))
@@ -164,14 +169,15 @@ def metric_curves(summary: pd.DataFrame, x: str, metrics: list[str], title: str,
 def drift_timeline(timeline: pd.DataFrame, flags: list[tuple[str, str]], drift_date: str | None = None,
                    title: str = "A skill drifting out of date"):
     """Sessions of one family over time (success or failure), with the skill's status changes."""
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig = Figure(figsize=(8, 3.8))
+    ax = fig.subplots()
     t = pd.to_datetime(timeline["started_at"])
     ok = timeline["success"].astype(bool)
     ax.scatter(t[ok], [1] * int(ok.sum()), marker="o", color="#2b8a3e", label="session succeeded")
     ax.scatter(t[~ok], [0] * int((~ok).sum()), marker="x", color="#e03131", label="session failed")
-    for when, what in flags:
+    for i, (when, what) in enumerate(flags):
         ax.axvline(pd.to_datetime(when), color="#7048e8" if "review" in what else "#1971c2", linestyle="--")
-        ax.text(pd.to_datetime(when), 0.5, " " + what, rotation=90, va="center", fontsize=8)
+        ax.text(pd.to_datetime(when), 0.5 + 0.45 * (i % 2), " " + what, rotation=90, va="center", fontsize=8)
     if drift_date:
         ax.axvline(pd.to_datetime(drift_date), color="#868e96", linewidth=3, alpha=0.4, label="procedure changed")
     ax.set_yticks([0, 1], ["failed", "succeeded"])

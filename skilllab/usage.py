@@ -87,6 +87,14 @@ class UsageBook:
                 write_json(self._path(name), stats.to_dict())
             return stats
 
+    def reset_recent(self, name: str) -> None:
+        """Forget the drift window: outcomes before a new version say nothing about it."""
+        with self.lock:
+            stats = self._read(name)
+            if stats.recent and self._path(name).parent.is_dir():
+                stats.recent = []
+                write_json(self._path(name), stats.to_dict())
+
     def flush(self) -> None:
         if not self._pending:
             return

@@ -184,3 +184,18 @@ def test_agent_set_rejects_bad_bar(tmp_path, capsys, bar):
     code, _, err = run(capsys, "agent", "set", "--bar", bar, "--library", str(tmp_path), "--agent", "a1",
                        "--embedder", "hashing")
     assert code == 1 and "must be a number from 0 to 1" in err
+
+
+def test_update_after_review_starts_a_fresh_drift_window(tmp_path, hashing):
+    agent = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    agent.write(make_skill("renew-cert", "Renew a TLS certificate."), "create")
+    for _ in range(3):
+        agent.record_outcome("renew-cert", False)
+    assert agent.get("renew-cert").status == "review"
+    repaired = agent.get("renew-cert")
+    repaired.set_meta("version", str(repaired.version + 1))
+    repaired.set_meta("status", "active")
+    agent.write(repaired, "update renew-cert: new procedure")
+    assert agent.usage.get("renew-cert").recent == []
+    assert agent.record_outcome("renew-cert", True) == "active"
+    assert agent.record_outcome("renew-cert", False) == "active"  # one failure of a fresh window

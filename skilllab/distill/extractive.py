@@ -25,8 +25,7 @@ from ..session import Session
 from ..skill import STEPS, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
 from .base import Candidate, Decision
 from .redact import redact
-from .redact import redact
-from .transcript import Analysis, analyse, content_words, same_step, signature, templated, templated
+from .transcript import Analysis, analyse, content_words, same_step, signature, templated
 
 MAX_WHEN_EXAMPLES = 6
 _EXAMPLE_PREFIX = "Seen as: "
