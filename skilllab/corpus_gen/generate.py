@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import random
-import re
 import string
 from pathlib import Path
 
@@ -214,4 +213,3 @@ def generate_to_file(path: str | Path, seed: int = 7, sessions: int = 600, **kw)
     return len(rows)
 
 
-_ = re

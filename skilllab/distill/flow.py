@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from ..errors import InvalidName, InvalidSkill, SkilllabError
 from ..names import validate_skill_name
 from ..session import Session
-from ..skill import CHANGELOG, REQUIRED_SECTIONS, STEPS, WHAT_DIDNT, Skill
+from ..skill import CHANGELOG, REQUIRED_SECTIONS, WHAT_DIDNT, Skill
 from .base import Candidate, Decision
 from .redact import redact
 from .registry import get_distiller
@@ -243,4 +243,3 @@ def _gate(agent, session: Session, res: DistillResult, failed_to_dead_ends: bool
     res.commit = agent.write(skill, f"update {skill.name} from failed session {session.session_id}: "
                                     f"{len(new)} dead end(s)", when=when)
     res.skill, res.reason = skill.name, res.reason + f"; added {len(new)} dead end(s) to {skill.name}"
-    _ = STEPS
