@@ -14,60 +14,57 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+
+def _axes(figsize=(7, 4)):
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots()
+
+
+def _finish(fig, ax, title: str, xlabel: str, ylabel: str, legend_title: str | None = None, **legend) -> Figure:
+    """Title, axis labels, a legend (when anything is labelled) and a light grid."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=legend_title, **legend)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 DECISION_COLORS = {"create": "#2b8a3e", "update": "#1971c2", "skip": "#868e96", "gated": "#e03131",
                    "invalid": "#f08c00", "error": "#000000"}
 
 
 def growth(events: pd.DataFrame, title: str = "Skill library growth per agent"):
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4))
     for agent, g in events.groupby("agent_id"):
         ax.step(g["seq"], g["library_size"], where="post", label=agent)
-    ax.set_title(title)
-    ax.set_xlabel("sessions replayed (all agents, in time order)")
-    ax.set_ylabel("skills in the agent's library")
-    ax.legend(title="agent")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "sessions replayed (all agents, in time order)", "skills in the agent's library",
+                   legend_title="agent")
 
 
 def decisions(events: pd.DataFrame, title: str = "Decisions over time (cumulative)"):
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4))
     for d, color in DECISION_COLORS.items():
         series = (events["decision"] == d).cumsum()
         if series.iloc[-1] if len(series) else 0:
             ax.plot(events["seq"], series, label=d, color=color)
-    ax.set_title(title)
-    ax.set_xlabel("sessions replayed")
-    ax.set_ylabel("sessions (cumulative count)")
-    ax.legend(title="decision")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "sessions replayed", "sessions (cumulative count)", legend_title="decision")
 
 
 def nn_similarity(similarities: dict[str, list[float]], title: str = "Nearest-neighbour similarity among skills"):
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4))
     bins = np.linspace(-0.2, 1.0, 25)
     for agent, sims in similarities.items():
         if sims:
             ax.hist(sims, bins=bins, alpha=0.6, label=f"{agent} ({len(sims)} skills)")
-    ax.set_title(title)
-    ax.set_xlabel("cosine similarity of each skill to its nearest other skill (same agent)")
-    ax.set_ylabel("skills")
-    if similarities:
-        ax.legend(title="agent")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "cosine similarity of each skill to its nearest other skill (same agent)",
+                   "skills", legend_title="agent")
 
 
 def recall_precision(events: pd.DataFrame, window: int = 50, title: str = "Recall precision over time"):
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4))
     ans = events[events["answerable"].astype(bool)]
     if len(ans):
         ax.plot(ans["seq"], ans["recall_correct"].astype(float).rolling(window, min_periods=1).mean(),
@@ -79,33 +76,20 @@ def recall_precision(events: pd.DataFrame, window: int = 50, title: str = "Recal
         ax.plot(un["seq"], un["recall_top1"].notna().astype(float).rolling(window, min_periods=1).mean(),
                 label=f"false recall rate (rolling {window} unanswerable queries)", color="#e03131")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(title)
-    ax.set_xlabel("sessions replayed")
-    ax.set_ylabel("share of queries")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, "sessions replayed", "share of queries", loc="lower right", fontsize=8)
 
 
 def tradeoff(summary: pd.DataFrame, x: str = "param_novelty_bar", title: str = "Sprawl against coverage"):
     """Duplicate rate against family coverage and purity across a swept parameter."""
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4.5))
     s = summary.sort_values(x)
     ax.plot(s[x], s["duplicate_rate"], marker="o", label="duplicate rate (lower is better)", color="#e03131")
     ax.plot(s[x], s["family_coverage"], marker="s", label="family coverage (higher is better)", color="#2b8a3e")
     ax.plot(s[x], s["purity"], marker="^", label="purity (higher is better)", color="#1971c2")
     if "recall_p_at_1" in s:
         ax.plot(s[x], s["recall_p_at_1"], marker="d", label="recall precision@1", color="#7048e8", linestyle="--")
-    ax.set_title(title)
-    ax.set_xlabel(x.removeprefix("param_").replace("_", " "))
-    ax.set_ylabel("rate (0 to 1)")
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, x.removeprefix("param_").replace("_", " "), "rate (0 to 1)", fontsize=8)
 
 
 def save(fig, path: Path) -> Path:
@@ -126,8 +110,7 @@ def save_all(events: pd.DataFrame, similarities: dict[str, list[float]], folder:
 def growth_compare(runs: dict[str, pd.DataFrame], agent: str | None = None,
                    title: str = "Library growth under different novelty settings"):
     """Skills over sessions for several runs (one line per run), for one agent or all agents."""
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4))
     for label, ev in runs.items():
         e = ev if agent is None else ev[ev["agent_id"] == agent]
         if agent is None:
@@ -140,37 +123,24 @@ def growth_compare(runs: dict[str, pd.DataFrame], agent: str | None = None,
             ax.step(e["seq"], total, where="post", label=label)
         else:
             ax.step(range(1, len(e) + 1), e["library_size"], where="post", label=label)
-    ax.set_title(title + (f" ({agent})" if agent else " (all agents)"))
-    ax.set_xlabel("sessions of this agent replayed" if agent else "sessions replayed")
-    ax.set_ylabel("skills in the library")
-    ax.legend()
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title + (f" ({agent})" if agent else " (all agents)"),
+                   "sessions of this agent replayed" if agent else "sessions replayed", "skills in the library")
 
 
 def metric_curves(summary: pd.DataFrame, x: str, metrics: list[str], title: str, xlabel: str | None = None):
     """Several metrics of a sweep against one swept parameter."""
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
+    fig, ax = _axes((7, 4))
     s = summary.sort_values(x)
     for m in metrics:
         ax.plot(s[x], s[m], marker="o", label=m.replace("_", " "))
-    ax.set_title(title)
-    ax.set_xlabel(xlabel or x.removeprefix("param_").replace("_", " "))
-    ax.set_ylabel("rate (0 to 1)")
     ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, xlabel or x.removeprefix("param_").replace("_", " "), "rate (0 to 1)", fontsize=8)
 
 
 def drift_timeline(timeline: pd.DataFrame, flags: list[tuple[str, str]], drift_date: str | None = None,
                    title: str = "A skill drifting out of date"):
     """Sessions of one family over time (success or failure), with the skill's status changes."""
-    fig = Figure(figsize=(8, 3.8))
-    ax = fig.subplots()
+    fig, ax = _axes((8, 3.8))
     t = pd.to_datetime(timeline["started_at"])
     ok = timeline["success"].astype(bool)
     ax.scatter(t[ok], [1] * int(ok.sum()), marker="o", color="#2b8a3e", label="session succeeded")

@@ -174,3 +174,19 @@ def test_sweep_three_bars_on_a_dask_local_cluster(tmp_path):
     # a second run reuses every finished point (local backend this time: same function, same folders)
     again = run_sweep(corpus, {"novelty_bar": [0.2, 0.5, 0.9]}, base, out=out, backend="local")
     assert list(again["skills"]) == skills
+
+
+def test_every_figure_has_title_axis_labels_and_legend(tmp_path):
+    from skilllab import plots
+
+    corpus, dist = tiny_corpus(tmp_path)
+    res = run_replay(corpus, ReplayConfig(embedder="hashing", progress=False), distiller=dist, write=False)
+    summary = pd.DataFrame({"param_novelty_bar": [0.3, 0.6], "duplicate_rate": [0.5, 0.1], "family_coverage": [1, 0.8],
+                            "purity": [0.9, 0.95], "recall_p_at_1": [0.5, 0.6]})
+    figs = [plots.growth(res.events), plots.decisions(res.events), plots.nn_similarity({"a1": [0.2, 0.4]}),
+            plots.recall_precision(res.events), plots.tradeoff(summary), plots.growth_compare({"x": res.events}),
+            plots.metric_curves(summary, "param_novelty_bar", ["purity"], "Purity")]
+    for fig in figs:
+        ax = fig.axes[0]
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
+        fig.savefig(tmp_path / "f.png")
