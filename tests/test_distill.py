@@ -235,3 +235,8 @@ def test_extractive_merge_keeps_order_and_does_not_duplicate():
     assert steps.index(next(s for s in steps if "get secrets" in s)) == 2  # after the logs step, before the fix
     again = d.decide(s2, [Candidate(dec.skill, 0.9)], 0.4)
     assert again.action == "skip"
+
+
+def test_session_without_tool_calls_teaches_nothing(agent):
+    res = agent.distill(session("s-1", "Say hello to the team", [], summary="said hello"))
+    assert res.decision == "skip" and "no tool calls" in res.reason and len(agent) == 0

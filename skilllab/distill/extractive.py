@@ -55,6 +55,8 @@ class ExtractiveDistiller:
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
         a = analyse(session)
+        if not a.steps and not a.dead_ends:
+            return Decision("skip", "nothing to learn: the transcript has no tool calls", 0.0)
         if not candidates:
             return self._create(session, a, 1.0, "no similar skill in the library", [])
         scored = []
@@ -84,7 +86,7 @@ class ExtractiveDistiller:
         desc = self.description_for(session, a)
         what = f"created from {_count(len(a.steps), 'step')} and {_count(len(a.dead_ends), 'dead end')}"
         skill = Skill.new(name, desc, agent=session.agent_id, when_to_use=self.when_for(a),
-                          steps=[t for t, _ in a.steps] or ["(no tool calls were recorded)"],
+                          steps=[t for t, _ in a.steps] or ["(every recorded call failed; see the dead ends)"],
                           worked=a.worked, dead_ends=a.dead_ends, source=session.session_id,
                           date=session.started.date().isoformat(),
                           changelog=what)
