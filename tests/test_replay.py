@@ -190,3 +190,39 @@ def test_every_figure_has_title_axis_labels_and_legend(tmp_path):
         ax = fig.axes[0]
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
         fig.savefig(tmp_path / "f.png")
+
+
+def test_replay_with_the_llm_distiller_through_a_cassette(tmp_path):
+    from openai_stub import StubOpenAI
+    from test_llm import completion, create_reply
+
+    corpus, _ = tiny_corpus(tmp_path)
+    skip = json.dumps({"decision": "skip", "target": None, "novelty": 0.1, "reason": "routine", "skill": None})
+    script = [completion(create_reply("alpha-procedure"))] + [completion(skip)] * 5
+    with StubOpenAI(script) as stub:
+        cfg = ReplayConfig(embedder="hashing", distiller="llm", llm_model="stub-model", llm_base_url=stub.base_url,
+                           llm_cassette=str(tmp_path / "cassette.jsonl"), progress=False)
+        res = run_replay(corpus, cfg, out=tmp_path / "run")
+        assert len(stub.requests) == 6  # one per session that passed the gate (s5 failed)
+    m = res.metrics
+    assert (m["llm_calls"], m["prompt_tokens"], m["completion_tokens"]) == (6, 5400, 1800)
+    assert (m["created"], m["skipped"], m["gated_failed"]) == (1, 5, 1)
+    assert "the **llm** distiller (model `stub-model`" in (tmp_path / "run" / "report.md").read_text()
+    # the same replay again is answered from the cassette: no request reaches the endpoint
+    with StubOpenAI([]) as stub:
+        again = run_replay(corpus, cfg.with_(llm_base_url=stub.base_url, llm_cassette_mode="replay"), write=False)
+        assert len(stub.requests) == 0
+    assert again.metrics["created"] == 1 and again.metrics["llm_calls"] == 6
+
+
+def test_sweep_cli_local_backend(tmp_path, capsys):
+    from skilllab.corpus_gen import generate_to_file
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=2, sessions=40)
+    code = main(["sweep", str(corpus), "--grid", "novelty_bar=0.3,0.8", "--set", "embedder=hashing",
+                 "--out", str(tmp_path / "sw"), "--json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert code == 0 and [r["param_novelty_bar"] for r in rows] == [0.3, 0.8]
+    assert rows[0]["skills"] >= rows[1]["skills"]
+    assert (tmp_path / "sw" / "summary.csv").read_text().startswith("param_novelty_bar,config_hash,run,sessions")
