@@ -5,6 +5,10 @@ creates the agent's folder and repository if needed, commits hand edits so histo
 whole, and syncs the agent's vector index with the skill files (the files are the truth; the
 index is rebuilt or patched from them). Everything an :class:`Agent` does is confined to that
 agent's folder and that agent's index.
+
+An ``Agent`` handle is meant for one thread; open one handle per thread or process. Handles of
+the same agent coordinate through the agent's file lock and git HEAD, so concurrent writers
+never lose an update.
 """
 
 from __future__ import annotations
