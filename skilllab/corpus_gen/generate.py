@@ -4,7 +4,7 @@ What it models (see ``families.py`` for the content):
 
 * three agents with different roles: ``sre-oncall`` (Kubernetes on-call), ``dba`` (PostgreSQL,
   MySQL, Redis) and ``network`` (DNS, load balancers, firewalls, BGP, VPN, TLS chains);
-* 33 task families with Zipf-like frequencies (weight ``1 / rank**zipf_s``), several
+* 34 task families with Zipf-like frequencies (weight ``1 / rank**zipf_s``), several
   paraphrased task statements each, and values (services, namespaces, nodes, hosts) drawn fresh
   for every session; about 1 in 10 task statements is vague ("something is off with X");
 * near-miss families that share a symptom and differ in cause (``near`` in the data);
