@@ -115,7 +115,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
     try:
         decision = dist.decide(session, candidates, bar)
     except SkilllabError:
-        raise
+        raise  # configuration problems (no API key, cassette miss) stop the run
     except Exception as exc:  # a distiller bug must not lose the session: record it
         res.decision, res.error = "error", f"{type(exc).__name__}: {exc}"[:500]
         res.reason = "distiller raised"
@@ -172,10 +172,9 @@ def _prepare(agent, session: Session, decision: Decision, candidates: list[Candi
     skill.set_meta("agent", agent.id)
     skill.set_meta("updated", date)
     skill.add_source(session.session_id)
-    if decision.action == "update" or not _has_line_for(skill, skill.version):
-        what = redact(decision.changelog or decision.reason or decision.action)
-        if not _has_line_for(skill, skill.version):
-            skill.add_changelog(what, source=session.session_id, date=date)
+    if not _has_line_for(skill, skill.version):  # every version gets its changelog line
+        skill.add_changelog(redact(decision.changelog or decision.reason or decision.action),
+                            source=session.session_id, date=date)
     for h in REQUIRED_SECTIONS:
         if not skill.has_section(h):
             raise InvalidSkill(f"{decision.action} {skill.name}: missing section {h!r}")
