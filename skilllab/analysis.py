@@ -15,11 +15,13 @@ import pandas as pd
 
 from .config import ReplayConfig
 from .corpus import corpus_sha256, iter_corpus
+from .errors import SkillParseError
 from .index import ExactIndex
 from .library import Library
 from .metrics import majority
 from .replay import ReplayResult, run_replay
 from .rundir import read_run
+from .store import AgentStore
 
 
 def replay_or_load(corpus: str | Path, config: ReplayConfig, folder: str | Path) -> ReplayResult:
@@ -40,19 +42,38 @@ def families(corpus: str | Path) -> dict[str, str | None]:
     return {s.session_id: s.family for s in iter_corpus(corpus, lenient=True)}
 
 
+def _stores(library_root: str | Path):
+    """Each agent's store, for reading files and history without opening (and re-indexing) a run."""
+    for agent_id in Library(library_root).agents():
+        yield AgentStore(Path(library_root), agent_id)
+
+
+def _skills(store: AgentStore):
+    found, _problems = store.scan()
+    for name, data in found.items():
+        try:
+            yield store.parse(name, data)
+        except SkillParseError:
+            continue
+
+
+def skill_names(library_root: str | Path, agent: str) -> set[str]:
+    """The names of one agent's skills, read from the files."""
+    return {s.name for s in _skills(AgentStore(Path(library_root), agent))}
+
+
 def skill_table(run_folder: str | Path, corpus: str | Path) -> pd.DataFrame:
     """One row per skill of the run's final library: agent, name, status, version, sources,
     majority family and purity (share of sources in it)."""
     fam = families(corpus)
-    lib = Library(Path(run_folder) / "library", embedder="hashing")
     rows = []
-    for agent_id in lib.agents():
-        agent = lib.agent(agent_id, create=False)
-        for info in agent.list():
-            f, share = majority([fam.get(s) for s in info.sources])
-            rows.append({"agent": agent_id, "skill": info.name, "status": info.status, "version": info.version,
-                         "sources": len(info.sources), "family": f, "purity": round(share, 3),
-                         "families": sorted({fam.get(s) for s in info.sources if fam.get(s)})})
+    for store in _stores(Path(run_folder) / "library"):
+        for skill in _skills(store):
+            f, share = majority([fam.get(x) for x in skill.sources])
+            rows.append({"agent": store.agent_id, "skill": skill.name, "status": skill.status,
+                         "version": skill.version, "sources": len(skill.sources), "family": f,
+                         "purity": round(share, 3),
+                         "families": sorted({fam.get(x) for x in skill.sources if fam.get(x)})})
     return pd.DataFrame(rows)
 
 
@@ -81,10 +102,9 @@ def side_by_side(left: str, right: str, titles: tuple[str, str] = ("", "")) -> s
 
 def skill_history(run_folder: str | Path, agent: str, skill: str) -> pd.DataFrame:
     """Every version of a skill from the run library's git history."""
-    lib = Library(Path(run_folder) / "library", embedder="hashing")
-    a = lib.agent(agent, create=False)
+    store = AgentStore(Path(run_folder) / "library", agent)
     return pd.DataFrame([{"rev": v.rev, "date": v.date, "version": v.version, "message": v.message,
-                          "deleted": v.deleted} for v in a.history(skill)])
+                          "deleted": v.deleted} for v in store.history(skill)])
 
 
 def family_timeline(events: pd.DataFrame, family: str) -> pd.DataFrame:
@@ -166,5 +186,7 @@ def drift_start(corpus: str | Path) -> str | None:
 
 
 def skill_version_text(run_folder: str | Path, agent: str, skill: str, version: int) -> str:
-    lib = Library(Path(run_folder) / "library", embedder="hashing")
-    return lib.agent(agent, create=False).read_version(skill, version).render()
+    """The text of a skill at its ``version`` (the latest revision carrying it)."""
+    store = AgentStore(Path(run_folder) / "library", agent)
+    rev = [v for v in store.history(skill) if v.version == version and not v.deleted][-1]
+    return (store.read_at(skill, rev.commit) or b"").decode("utf-8")

@@ -44,7 +44,7 @@ def record_outcome(agent, name: str, success: bool, *, when: str | None = None) 
         if status == "active" and failures >= settings.drift_failures:
             set_status(agent, name, "review",
                        f"{failures} of the last {min(len(stats.recent), settings.drift_window)} outcomes failed",
-                       date=(when or today())[:10], when=_parse(when).timestamp() if _parse(when) else None)
+                       date=(when or today())[:10], when=at.timestamp() if (at := _parse(when)) else None)
             return "review"
         return status
 

@@ -55,7 +55,7 @@ def recall_context(agent, task: str, *, k: int = 3, min_similarity: float = DEFA
     reserve = len("\nAlso relevant, not shown: \n") + sum(len(n) + 2 for n in names)
     parts, used, left_out = [head], len(head), []
     for h in hits:
-        body = _body(agent, h.name)
+        body = agent.get(h.name).body()  # the name heads the block; no front matter
         flag = " [REVIEW: recent uses of this skill failed; the system may have changed]" \
             if h.status == "review" else ""
         block = f"\n=== skill: {h.name} (similarity {h.similarity:.2f}){flag} ===\n{body.strip()}\n"
@@ -73,16 +73,6 @@ def recall_context(agent, task: str, *, k: int = 3, min_similarity: float = DEFA
     if left_out:
         parts.append(f"\nAlso relevant, not shown: {', '.join(left_out)}\n")
     return "".join(parts)
-
-
-def _body(agent, name: str) -> str:
-    text = agent.get(name).render()
-    # the body without the front matter: the name heads the block already
-    if text.startswith("---"):
-        end = text.find("\n---", 3)
-        if end != -1:
-            text = text[end + 4:]
-    return text
 
 
 # ---- on-demand tools -------------------------------------------------------------------------

@@ -162,6 +162,10 @@ class Skill:
         body = self.preamble + "".join(f"## {s.heading}\n{s.raw}" for s in self.sections)
         return f"---\n{fm}---\n{body.rstrip()}\n"
 
+    def body(self) -> str:
+        """The Markdown after the front matter, as :meth:`render` writes it."""
+        return _split_front_matter(self.render(), self.name)[1]
+
     # ---- front matter ---------------------------------------------------------------------
     @property
     def name(self) -> str:

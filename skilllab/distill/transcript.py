@@ -108,12 +108,9 @@ def find_placeholders(task: str, commands: list[str] | None = None) -> dict[str,
     """
     out: dict[str, str] = {}
     task_words = set(re.findall(r"[A-Za-z0-9][\w.-]*[A-Za-z0-9]", task))
-    for cmd in commands or []:
-        for pat, kind in _ARG_VALUE:
-            for m in pat.finditer(cmd):
-                val = m.group(1)
-                if val in task_words and val.lower() not in _STOP:
-                    out.setdefault(val, kind)
+    for val, kind in command_values(commands or []).items():
+        if val in task_words:
+            out.setdefault(val, kind)
     for tok in re.findall(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", task):
         if not re.fullmatch(r"v?\d+(?:\.\d+)*", tok) and re.search(r"[a-z]", tok):
             out.setdefault(tok, "<host>")
