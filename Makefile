@@ -28,7 +28,7 @@ replay: install
 	$(BIN)/skilllab replay datasets/sre-sessions.jsonl --results results
 
 bench: install
-	$(BIN)/python -m skilllab.bench --out results/bench.json
+	$(BIN)/python -m skilllab.lab.bench --out results/bench.json
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

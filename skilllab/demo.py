@@ -1,7 +1,8 @@
 """An end-to-end demo of the library layer on the bundled example skills.
 
-Copies ``datasets/example-library/<agent>/<skill>/SKILL.md`` into a fresh library (the copies
-are picked up as hand-added files and committed), then searches each agent by meaning.
+Copies the example skills shipped inside the package (``skilllab/examples/library/<agent>/<skill>/
+SKILL.md``, so an installed wheel has them too) into a fresh library (the copies are picked up as
+hand-added files and committed), then searches each agent by meaning.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import shutil
 from pathlib import Path
 
 from .library import Library
+
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "library"
 
 DEMO_QUERIES = {
     "sre-oncall": [

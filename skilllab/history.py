@@ -34,7 +34,7 @@ class Commit:
 
     @property
     def date(self) -> str:
-        return _dt.datetime.fromtimestamp(self.time, _dt.timezone.utc).isoformat(timespec="seconds")
+        return _dt.datetime.fromtimestamp(self.time, _dt.UTC).isoformat(timespec="seconds")
 
 
 class GitHistory:

@@ -74,7 +74,7 @@ def reactivate(agent, name: str, reason: str = "reactivated by hand", **kw) -> s
 
 def stale(agent, days: int, *, now: _dt.datetime | None = None) -> list[StaleSkill]:
     """Skills neither updated nor used for ``days`` days, and skills in review, with why."""
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     cutoff = now - _dt.timedelta(days=days)
     out = []
     for info in agent.list():
@@ -110,4 +110,4 @@ def _parse(value: str | None) -> _dt.datetime | None:
         t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)

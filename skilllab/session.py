@@ -27,7 +27,7 @@ def content_text(content: Any) -> str:
 def parse_time(value: str) -> _dt.datetime:
     """ISO-8601 to an aware datetime (naive times are taken as UTC)."""
     t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
 
 
 @dataclass(frozen=True)

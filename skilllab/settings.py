@@ -6,11 +6,11 @@ manual knob: skilllab never changes it by itself (no decay); a person or a resea
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import tomli_w
-import tomllib
 
 from .errors import ConfigError
 

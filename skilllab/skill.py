@@ -44,7 +44,7 @@ def _norm_heading(h: str) -> str:
 
 
 def today() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    return _dt.datetime.now(_dt.UTC).date().isoformat()
 
 
 @dataclass(frozen=True)

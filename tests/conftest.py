@@ -13,7 +13,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "datasets" / "example-library"
+EXAMPLES = REPO / "skilllab" / "examples" / "library"
 
 
 @pytest.fixture(scope="session")

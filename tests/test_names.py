@@ -32,3 +32,19 @@ def test_slugify_makes_valid_readable_names():
     long = slugify("word " * 40)
     assert len(long) <= 64 and not long.endswith("-")
     validate_skill_name(long)
+
+
+def test_moved_harness_modules_still_import_with_a_warning():
+    import importlib
+    import sys
+    import warnings
+
+    import skilllab.lab.replay as new
+
+    sys.modules.pop("skilllab.replay", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = importlib.import_module("skilllab.replay")
+    assert old is new
+    assert any(issubclass(w.category, DeprecationWarning) and "skilllab.lab.replay" in str(w.message)
+               for w in caught)

@@ -97,7 +97,7 @@ def test_stale_listing_with_controlled_timestamps(tmp_path, hashing):
     for _ in range(3):
         agent.record_outcome("gone-bad", False, when="2026-03-02")
     agent.deprecate("retired")
-    now = dt.datetime(2026, 3, 10, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 3, 10, tzinfo=dt.UTC)
     rows = {s.name: s.reason for s in agent.stale(30, now=now)}
     assert set(rows) == {"old-unused", "gone-bad"}
     assert rows["old-unused"] == "not updated since 2026-01-01 and never used (30+ days)"

@@ -8,10 +8,10 @@ from helpers import make_session
 
 from skilllab import ConfigError, Skill
 from skilllab.cli import main
-from skilllab.config import ReplayConfig
 from skilllab.distill import Decision
-from skilllab.metrics import METRIC_KEYS
-from skilllab.replay import EVENT_COLUMNS, run_replay
+from skilllab.lab.config import ReplayConfig
+from skilllab.lab.metrics import METRIC_KEYS
+from skilllab.lab.replay import EVENT_COLUMNS, run_replay
 
 
 def runbook(name, word, agent="a1"):
@@ -103,7 +103,7 @@ def test_bar_schedule_is_a_person_turning_the_knob(tmp_path):
 
 
 def test_replay_cli_writes_complete_run_folder(tmp_path, capsys):
-    from skilllab.corpus_gen import generate_to_file
+    from skilllab.lab.corpus_gen import generate_to_file
 
     corpus = tmp_path / "gen.jsonl"
     generate_to_file(corpus, seed=3, sessions=60)
@@ -157,8 +157,8 @@ def test_config_errors_name_the_key(tmp_path):
 
 
 def test_sweep_three_bars_on_a_dask_local_cluster(tmp_path):
-    from skilllab.corpus_gen import generate_to_file
-    from skilllab.sweep import run_sweep
+    from skilllab.lab.corpus_gen import generate_to_file
+    from skilllab.lab.sweep import run_sweep
 
     corpus = tmp_path / "gen.jsonl"
     generate_to_file(corpus, seed=5, sessions=80)
@@ -177,7 +177,7 @@ def test_sweep_three_bars_on_a_dask_local_cluster(tmp_path):
 
 
 def test_every_figure_has_title_axis_labels_and_legend(tmp_path):
-    from skilllab import plots
+    from skilllab.lab import plots
 
     corpus, dist = tiny_corpus(tmp_path)
     res = run_replay(corpus, ReplayConfig(embedder="hashing", progress=False), distiller=dist, write=False)
@@ -216,7 +216,7 @@ def test_replay_with_the_llm_distiller_through_a_cassette(tmp_path):
 
 
 def test_sweep_cli_local_backend(tmp_path, capsys):
-    from skilllab.corpus_gen import generate_to_file
+    from skilllab.lab.corpus_gen import generate_to_file
 
     corpus = tmp_path / "gen.jsonl"
     generate_to_file(corpus, seed=2, sessions=40)

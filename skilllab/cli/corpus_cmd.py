@@ -72,7 +72,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from ..corpus_gen import generate_to_file
+    from ..lab.corpus_gen import generate_to_file
 
     n = generate_to_file(args.out, args.seed, args.sessions)
     print(f"wrote {n} sessions to {args.out} (seed {args.seed})")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..demo import run_demo
+from ..demo import EXAMPLES, run_demo
 from .common import print_json, print_table
 
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="build a library from bundled example skills and search it")
-    p.add_argument("--examples", default="datasets/example-library", help="folder of <agent>/<skill>/SKILL.md")
+    p.add_argument("--examples", default=str(EXAMPLES),
+                   help="folder of <agent>/<skill>/SKILL.md (default: the examples shipped with skilllab)")
     p.add_argument("--out", default="results/demo-library", help="library folder to (re)create")
     p.add_argument("--embedder", default="minilm")
     p.add_argument("--json", action="store_true")

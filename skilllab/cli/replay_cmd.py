@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..config import ReplayConfig
-from ..replay import run_replay, summary_table
-from ..sweep import parse_grid, run_sweep
+from ..lab.config import ReplayConfig
+from ..lab.replay import run_replay, summary_table
+from ..lab.sweep import parse_grid, run_sweep
 from .common import print_json
 
 

@@ -27,7 +27,7 @@ import random
 import string
 from pathlib import Path
 
-from .._fs import atomic_write
+from ..._fs import atomic_write
 from . import families as fam_data
 
 POOLS = {

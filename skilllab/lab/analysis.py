@@ -1,0 +1,192 @@
+"""Reading finished runs for research: skill tables, duplicate and merged pairs, drift timelines,
+scoped against unscoped search, and the recommended setting of a sweep.
+
+The notebooks call these; they hold no analysis logic of their own.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..corpus import corpus_sha256, iter_corpus
+from ..errors import SkillParseError
+from ..index import ExactIndex
+from ..library import Library
+from ..store import AgentStore
+from .config import ReplayConfig
+from .metrics import majority
+from .replay import ReplayResult, run_replay
+from .rundir import read_run
+
+
+def replay_or_load(corpus: str | Path, config: ReplayConfig, folder: str | Path) -> ReplayResult:
+    """The run in ``folder`` if it was made from this corpus with this config; otherwise replay into it."""
+    folder = Path(folder)
+    if (folder / "metrics.json").exists():
+        cfg = json.loads((folder / "config.json").read_text())
+        if cfg["config_hash"] == config.config_hash() and cfg["corpus_sha256"] == corpus_sha256(corpus):
+            run = read_run(folder)
+            return ReplayResult(folder, run["metrics"], run["events"], config)
+        import shutil
+
+        shutil.rmtree(folder)
+    return run_replay(corpus, config, out=folder)
+
+
+def families(corpus: str | Path) -> dict[str, str | None]:
+    return {s.session_id: s.family for s in iter_corpus(corpus, lenient=True)}
+
+
+def _stores(library_root: str | Path):
+    """Each agent's store, for reading files and history without opening (and re-indexing) a run."""
+    for agent_id in Library(library_root).agents():
+        yield AgentStore(Path(library_root), agent_id)
+
+
+def _skills(store: AgentStore):
+    found, _problems = store.scan()
+    for name, data in found.items():
+        try:
+            yield store.parse(name, data)
+        except SkillParseError:
+            continue
+
+
+def skill_names(library_root: str | Path, agent: str) -> set[str]:
+    """The names of one agent's skills, read from the files."""
+    return {s.name for s in _skills(AgentStore(Path(library_root), agent))}
+
+
+def skill_table(run_folder: str | Path, corpus: str | Path) -> pd.DataFrame:
+    """One row per skill of the run's final library: agent, name, status, version, sources,
+    majority family and purity (share of sources in it)."""
+    fam = families(corpus)
+    rows = []
+    for store in _stores(Path(run_folder) / "library"):
+        for skill in _skills(store):
+            f, share = majority([fam.get(x) for x in skill.sources])
+            rows.append({"agent": store.agent_id, "skill": skill.name, "status": skill.status,
+                         "version": skill.version, "sources": len(skill.sources), "family": f,
+                         "purity": round(share, 3),
+                         "families": sorted({fam.get(x) for x in skill.sources if fam.get(x)})})
+    return pd.DataFrame(rows)
+
+
+def duplicated_families(table: pd.DataFrame) -> pd.DataFrame:
+    """Families that have more than one skill in the same agent (sprawl)."""
+    counts = table.groupby(["agent", "family"]).size().rename("skills").reset_index()
+    return counts[counts["skills"] > 1].sort_values("skills", ascending=False).reset_index(drop=True)
+
+
+def merged_skills(table: pd.DataFrame) -> pd.DataFrame:
+    """Skills whose sources span several families (a wrong merge happened), least pure first."""
+    return table[table["families"].map(len) > 1].sort_values("purity").reset_index(drop=True)
+
+
+def skill_text(run_folder: str | Path, agent: str, skill: str) -> str:
+    return (Path(run_folder) / "library" / agent / "skills" / skill / "SKILL.md").read_text(encoding="utf-8")
+
+
+def side_by_side(left: str, right: str, titles: tuple[str, str] = ("", "")) -> str:
+    """Two documents as an HTML table of two columns (for ``IPython.display.HTML``)."""
+    cell = ('<td style="vertical-align:top;text-align:left;width:50%"><b>{}</b>'
+            '<pre style="white-space:pre-wrap;font-size:11px">{}</pre></td>')
+    return ("<table><tr>" + cell.format(html.escape(titles[0]), html.escape(left))
+            + cell.format(html.escape(titles[1]), html.escape(right)) + "</tr></table>")
+
+
+def skill_history(run_folder: str | Path, agent: str, skill: str) -> pd.DataFrame:
+    """Every version of a skill from the run library's git history."""
+    store = AgentStore(Path(run_folder) / "library", agent)
+    return pd.DataFrame([{"rev": v.rev, "date": v.date, "version": v.version, "message": v.message,
+                          "deleted": v.deleted} for v in store.history(skill)])
+
+
+def family_timeline(events: pd.DataFrame, family: str) -> pd.DataFrame:
+    """The sessions of one family in order: outcome, what recall surfaced, what distillation did."""
+    cols = ["seq", "started_at", "session_id", "success", "recall_top1", "recall_top1_similarity", "decision",
+            "skill", "reason"]
+    return events[events["family"] == family][cols].reset_index(drop=True)
+
+
+def skills_by_family_status(run_folder: str | Path, corpus: str | Path, family: str) -> pd.DataFrame:
+    t = skill_table(run_folder, corpus)
+    return t[t["family"] == family].reset_index(drop=True)
+
+
+def unscoped_search(library_root: str | Path, queries: list[str], embedder="minilm", k: int = 1) -> pd.DataFrame:
+    """What ONE index over every agent's skills would return (the contamination skilllab prevents).
+
+    Built here only for comparison: skilllab itself never searches across agents.
+    """
+    lib = Library(library_root, embedder=embedder)
+    names, texts, owners = [], [], []
+    for agent_id in lib.agents():
+        agent = lib.agent(agent_id, create=False)
+        for n in agent.names():
+            names.append(f"{agent_id}/{n}")
+            texts.append(agent.get(n).search_text())
+            owners.append(agent_id)
+    index = ExactIndex(lib.embedder.dim)
+    index.upsert(names, lib.embedder.embed(texts))
+    rows = []
+    for q, v in zip(queries, lib.embedder.embed(queries)):
+        for rank, h in enumerate(index.search(v, k), 1):
+            agent_id, skill = h.name.split("/", 1)
+            rows.append({"query": q, "rank": rank, "agent": agent_id, "skill": skill,
+                         "similarity": round(h.similarity, 3)})
+    return pd.DataFrame(rows)
+
+
+def scoped_search(library_root: str | Path, agent_id: str, queries: list[str], embedder="minilm",
+                  k: int = 1) -> pd.DataFrame:
+    lib = Library(library_root, embedder=embedder)
+    agent = lib.agent(agent_id, create=False)
+    rows = []
+    for q in queries:
+        for rank, h in enumerate(agent.search(q, k=k), 1):
+            rows.append({"query": q, "rank": rank, "agent": agent_id, "skill": h.name,
+                         "similarity": round(h.similarity, 3)})
+    return pd.DataFrame(rows, columns=["query", "rank", "agent", "skill", "similarity"])
+
+
+def recommend(summary: pd.DataFrame, max_duplicate_rate: float = 0.15, max_wrong_merge_rate: float = 0.1) -> pd.Series:
+    """The sweep point with the best family coverage, then purity, among those whose duplicate rate
+    and wrong-merge rate stay under the given ceilings (all points if none do)."""
+    ok = summary[(summary["duplicate_rate"] <= max_duplicate_rate)
+                 & (summary["wrong_merge_rate"].fillna(0) <= max_wrong_merge_rate)]
+    pool = ok if len(ok) else summary
+    return pool.sort_values(["family_coverage", "purity", "recall_p_at_1"], ascending=False).iloc[0]
+
+
+def rolling_rate(values, window: int = 50) -> np.ndarray:
+    return pd.Series(values, dtype=float).rolling(window, min_periods=1).mean().to_numpy()
+
+
+def sample_tasks(corpus: str | Path, agent: str, n: int = 5) -> list[str]:
+    """The first task of each of the agent's ``n`` most common families (for probing search)."""
+    from collections import Counter
+
+    sessions = [s for s in iter_corpus(corpus, lenient=True) if s.agent_id == agent]
+    common = [f for f, _ in Counter(s.family for s in sessions).most_common(n)]
+    return [next(s.task for s in sessions if s.family == f) for f in common]
+
+
+def drift_start(corpus: str | Path) -> str | None:
+    """When the first session labelled ``drift: post`` started, if any."""
+    for s in sorted(iter_corpus(corpus, lenient=True), key=lambda s: s.started):
+        if s.labels.get("drift") == "post":
+            return s.started_at
+    return None
+
+
+def skill_version_text(run_folder: str | Path, agent: str, skill: str, version: int) -> str:
+    """The text of a skill at its ``version`` (the latest revision carrying it)."""
+    store = AgentStore(Path(run_folder) / "library", agent)
+    rev = [v for v in store.history(skill) if v.version == version and not v.deleted][-1]
+    return (store.read_at(skill, rev.commit) or b"").decode("utf-8")
