@@ -1,10 +1,18 @@
 """The library: a root folder of agents, and the handle through which one agent's skills are used.
 
 ``Library(root)`` only stores its settings. ``library.agent(agent_id)`` opens one agent: it
-creates the agent's folder and repository if needed, commits hand edits so history stays
-whole, and syncs the agent's vector index with the skill files (the files are the truth; the
-index is rebuilt or patched from them). Everything an :class:`Agent` does is confined to that
-agent's folder and that agent's index.
+creates the agent's folder and repository if asked to, and brings the agent's search index in
+step with the skill files (the files are the truth; the index is loaded from its cache, patched
+or rebuilt from them). Opening only reads: hand edits are committed by the next write, never
+by a read. ``Library(root, read_only=True)`` opens agents that can never be changed through it
+(no commit, no index written to disk), which is how finished run folders are read.
+
+:class:`Agent` is a thin handle over collaborators with one job each: :class:`~skilllab.store.
+AgentStore` (files and git), :class:`~skilllab.index.SkillIndex` (search),
+:class:`~skilllab.versions.Versions` (history and restore), :class:`~skilllab.settings.
+AgentSettings` (``agent.toml``), :class:`~skilllab.distill.ledger.Ledger` and
+:class:`~skilllab.usage.UsageBook`. Everything it does is confined to that agent's folder and
+that agent's index.
 
 An ``Agent`` handle is meant for one thread; open one handle per thread or process. Handles of
 the same agent coordinate through the agent's file lock and git HEAD, so concurrent writers
@@ -13,31 +21,46 @@ never lose an update.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
 from . import lifecycle
+from . import phrasings as phrasings_mod
 from . import recall as recall_mod
-from ._fs import atomic_write, read_json, write_json
+from ._fs import atomic_write
 from .distill.ledger import Ledger
 from .embed import DEFAULT_EMBEDDER, get_embedder
-from .errors import InvalidSkill, SkillNotFound, SkillParseError, UnsafePath
-from .index import Hit, load_index, make_index
+from .errors import InvalidSkill, SkilllabError, SkillNotFound, SkillParseError, UnsafePath
+from .index import SearchSettings, SkillEntry, SkillIndex
+from .index.skills import DOC_SEP
 from .names import AGENT_ID_RE, validate_agent_id
 from .recall import DEFAULT_MIN_SIMILARITY
 from .settings import SETTINGS_FILE, AgentSettings, check_bar
-from .skill import Skill, today
+from .skill import Skill
 from .store import AgentStore, Problem, Version, sha256
 from .usage import UsageBook
+from .versions import Versions
 
-INDEX_SCHEMA = 1
+if TYPE_CHECKING:
+    from .distill.flow import DistillResult
+    from .lifecycle import StaleSkill
+    from .session import Session
+
+log = logging.getLogger(__name__)
+
+
+class ReadOnly(SkilllabError):
+    """A write was asked of an agent opened read-only."""
 
 
 @dataclass(frozen=True)
 class SkillHit:
-    """A search result: a skill of this agent and its cosine similarity to the query."""
+    """A search or recall result: a skill of this agent and its score for the query (see
+    :mod:`skilllab.index.skills` for what the score means; higher is closer, in [0, 1])."""
 
     name: str
     similarity: float
@@ -75,16 +98,23 @@ class Library:
             or an embedder object.
         cache_dir: the embedding cache folder; ``None`` for the default, ``False`` for none.
         index: ``"hnsw"`` (default) or ``"exact"``.
+        index_params: parameters of the vector index (``M``, ``ef_construction``, ``ef_search``).
+        search: :class:`~skilllab.index.SearchSettings` (or a dict of them): the lexical share of
+            the fused score and how many learned phrasings of a skill are indexed.
+        read_only: open agents that never commit and never write their index to disk.
     """
 
-    def __init__(self, root: str | Path, embedder="minilm", *, cache_dir=None, index: str = "hnsw",
-                 index_params: dict | None = None):
+    def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
+                 index: str = "hnsw", index_params: dict | None = None,
+                 search: SearchSettings | dict | None = None, read_only: bool = False):
         self.root = Path(root)
         self.embedder_spec = embedder if isinstance(embedder, str) else getattr(embedder, "id", "custom")
         self._embedder = None if isinstance(embedder, str) else embedder
         self.cache_dir = cache_dir
         self.index_kind = index
         self.index_params = dict(index_params or {})
+        self.search = search if isinstance(search, SearchSettings) else SearchSettings(**(search or {}))
+        self.read_only = read_only
 
     @property
     def embedder(self):
@@ -93,9 +123,9 @@ class Library:
         return self._embedder
 
     def agent(self, agent_id: str, *, create: bool = True) -> Agent:
-        """Open one agent's skills (creating its folder if ``create``)."""
+        """Open one agent's skills (creating its folder and repository if ``create``)."""
         handle = Agent(self, agent_id)
-        handle.open(create=create)
+        handle.open(create=create and not self.read_only)
         return handle
 
     def agents(self) -> list[str]:
@@ -114,12 +144,12 @@ class Agent:
         self.id = validate_agent_id(agent_id)
         self.store = AgentStore(library.root, self.id)
         self.root = self.store.root
+        self.read_only = library.read_only
+        self.versions = Versions(self.store)
         self.problems: list[Problem] = []
-        self._index = None
-        self._entries: dict[str, dict] = {}
+        self._index: SkillIndex | None = None
         self._synced_head: str | None = None
         self._lock = FileLock(str(self.root / ".lock"), timeout=600)
-        self._dirty = False
         self._ledger: Ledger | None = None
         self._usage: UsageBook | None = None
 
@@ -130,83 +160,84 @@ class Agent:
         if not self.store.exists():
             if not create:
                 raise SkillNotFound(f"no agent {self.id!r} in library {self.library.root}")
-        with self.lock():
-            self.store.ensure()
-            self.sync(commit_hand_edits=True)
+        if create:
+            with self.lock():
+                self.store.ensure()
+        self.sync()
 
     def lock(self) -> FileLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
+        self._check_writable()
         self.root.mkdir(parents=True, exist_ok=True)
         return self._lock
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnly(f"agent {self.id!r} was opened read-only ({self.library.root}); nothing can change it")
 
     @property
     def embedder(self):
         return self.library.embedder
 
+    @property
+    def index(self) -> SkillIndex:
+        """The agent's search index (derived from the files; see :mod:`skilllab.index.skills`)."""
+        if self._index is None:
+            idx = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params, self.library.search)
+            try:
+                loaded = idx.load(self._index_dir())
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+                log.warning("agent %s: index cache in %s could not be read (%s); rebuilding it from the files",
+                            self.id, self._index_dir(), exc)
+                loaded = False
+            if not loaded:
+                idx = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params,
+                                 self.library.search)
+                idx.dirty = True
+            self._index = idx
+        return self._index
+
     def _index_dir(self) -> Path:
         return self.root / "index"
 
-    def _load_index(self):
-        meta = read_json(self._index_dir() / "meta.json")
-        emb_id = self.embedder.id
-        if (meta and meta.get("schema") == INDEX_SCHEMA and meta.get("embedder") == emb_id
-                and meta.get("kind") == self.library.index_kind):
-            try:
-                self._index = load_index(meta["kind"], self._index_dir() / f"skills.{meta['kind']}")
-                self._entries = meta["entries"]
-                if set(self._entries) == self._index.names():
-                    return
-            except (OSError, KeyError, ValueError, RuntimeError):
-                pass
-        self._index = make_index(self.library.index_kind, self.embedder.dim, **self.library.index_params)
-        self._entries = {}
-        self._dirty = True
-
     def sync(self, commit_hand_edits: bool = False) -> None:
-        """Bring the index in step with the skill files on disk."""
-        with self.lock():
-            if self._index is None:
-                self._load_index()
-            found, problems = self.store.scan()
-            if commit_hand_edits:
-                self.store.commit_untracked_changes(found)
-            todo: dict[str, Skill] = {}
-            entries: dict[str, dict] = {}
-            for name, data in found.items():
-                fsha = sha256(data)
-                old = self._entries.get(name)
-                if old and old["file_sha"] == fsha and name in self._index:
-                    entries[name] = old
-                    continue
-                try:
-                    skill = self.store.parse(name, data)
-                    skill.validate()
-                except (SkillParseError, InvalidSkill) as exc:
-                    problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
-                                            getattr(exc, "reason", str(exc))))
-                    continue
-                entries[name] = self._entry(skill, fsha)
-                if not (old and old["text_sha"] == entries[name]["text_sha"] and name in self._index):
-                    todo[name] = skill
-            for name in set(self._entries) - set(entries):
-                self._index.remove(name)
-                self._dirty = True
-            if todo:
-                names = list(todo)
-                self._index.upsert(names, self.embedder.embed([todo[n].search_text() for n in names]))
-            if todo or entries != self._entries:
-                self._dirty = True
-            self._entries = entries
-            self.problems = problems
-            self._synced_head = self.store.git.head()
-            self.flush()
+        """Bring the index in step with the skill files on disk (and, when asked and writable,
+        commit edits made by hand so history stays whole)."""
+        if self.read_only:
+            self._sync(False)
+        else:
+            with self.lock():
+                self._sync(commit_hand_edits)
 
-    @staticmethod
-    def _entry(skill: Skill, fsha: str) -> dict:
-        return {"file_sha": fsha, "text_sha": sha256(skill.search_text().encode("utf-8")),
-                "status": skill.status, "description": skill.description,
-                "version": skill.version, "updated": skill.meta("updated"),
-                "sources": skill.sources}
+    def _sync(self, commit_hand_edits: bool) -> None:
+        index = self.index
+        found, problems = self.store.scan()
+        if commit_hand_edits:
+            self.store.commit_untracked_changes(found)
+        changed: list[tuple[Skill, str, list[str]]] = []
+        keep: set[str] = set()
+        for name, data in found.items():
+            phr = self._phrasing_bytes(name)
+            fsha = sha256(data + b"\0" + phr)
+            old = index.entries.get(name)
+            if old is not None and old.file_sha == fsha:
+                keep.add(name)
+                continue
+            try:
+                skill = self.store.parse(name, data)
+                skill.validate()
+            except (SkillParseError, InvalidSkill) as exc:
+                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
+                                        getattr(exc, "reason", str(exc))))
+                continue
+            changed.append((skill, fsha, phrasings_mod.parse(phr.decode("utf-8", "replace"))))
+            keep.add(name)
+        for name in set(index.entries) - keep:
+            index.remove(name)
+        index.update(changed)
+        self.problems = problems
+        self._synced_head = self.store.git.head()
+        self.flush()
 
     def refresh(self) -> None:
         """Re-sync if another process committed since this handle last looked."""
@@ -215,40 +246,39 @@ class Agent:
 
     def flush(self) -> None:
         """Persist the index if it changed (it is rebuildable, so this is an optimisation)."""
-        if self._dirty and self._index is not None:
-            d = self._index_dir()
-            self._index.save(d / f"skills.{self.library.index_kind}")
-            write_json(d / "meta.json", {"schema": INDEX_SCHEMA, "embedder": self.embedder.id,
-                                         "kind": self.library.index_kind, "dim": self._index.dim,
-                                         "entries": self._entries})
-            self._dirty = False
+        if self._index is not None and self._index.dirty and not self.read_only:
+            self._index.save(self._index_dir())
 
     def rebuild_index(self) -> int:
         """Drop the index and build it again from the files; returns the number of skills."""
         with self.lock():
-            self._index = make_index(self.library.index_kind, self.embedder.dim, **self.library.index_params)
-            self._entries = {}
-            self._dirty = True
-            self.sync()
-        return len(self._entries)
+            self._index = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params,
+                                     self.library.search)
+            self._index.dirty = True
+            self._sync(False)
+        return len(self.index)
 
     # ---- reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.index)
 
     def __contains__(self, name: str) -> bool:
-        return name in self._entries
+        return name in self.index
 
     def names(self) -> list[str]:
-        return sorted(self._entries)
+        return sorted(self.index.entries)
+
+    def entry(self, name: str) -> SkillEntry | None:
+        """What the index knows of skill ``name`` (status, version, sources, branches), if it has it."""
+        return self.index.entries.get(name)
 
     def list(self, include_deprecated: bool = True) -> list[SkillInfo]:
         out = []
-        for name in sorted(self._entries):
-            e = self._entries[name]
-            if include_deprecated or e["status"] != "deprecated":
-                out.append(SkillInfo(name, e["description"], e["status"], e["version"],
-                                     e["updated"], tuple(e["sources"]), str(self.store.skill_path(name))))
+        for name in sorted(self.index.entries):
+            e = self.index.entries[name]
+            if include_deprecated or e.status != "deprecated":
+                out.append(SkillInfo(name, e.description, e.status, e.version, e.updated, e.sources,
+                                     str(self.store.skill_path(name))))
         return out
 
     def get(self, name: str) -> Skill:
@@ -256,127 +286,129 @@ class Agent:
         return self.store.read(name)
 
     def status_of(self, name: str) -> str:
-        return self._entries[name]["status"] if name in self._entries else ""
+        e = self.index.entries.get(name)
+        return e.status if e else ""
+
+    def active_units(self) -> dict[str, list[str]]:
+        """Each skill that can be recalled (not deprecated) and the ids of its branches."""
+        return {n: list(e.branches) for n, e in self.index.entries.items() if e.status != "deprecated"}
 
     def search(self, text: str, k: int = 5, *, include_deprecated: bool = False,
                min_similarity: float | None = None) -> list[SkillHit]:
-        """This agent's skills nearest in meaning to ``text``, best first."""
-        if not self._entries or k <= 0:
+        """This agent's skills nearest to ``text`` (meaning and terms fused), best first."""
+        if not len(self.index) or k <= 0:
             return []
-        vec = self.embedder.embed([text])[0]
-        return self.search_vector(vec, k, include_deprecated=include_deprecated,
-                                  min_similarity=min_similarity)
-
-    def search_vector(self, vec, k: int = 5, *, include_deprecated: bool = False,
-                      min_similarity: float | None = None) -> list[SkillHit]:
-        allow = None
-        if not include_deprecated:
-            allow = lambda n: self._entries.get(n, {}).get("status") != "deprecated"
-        hits: list[Hit] = self._index.search(vec, k, allow)
+        entries = self.index.entries
+        allow = None if include_deprecated else (lambda n: entries[n].status != "deprecated")
         out = []
-        for h in hits:
-            if min_similarity is not None and h.similarity < min_similarity:
+        for name, score in self.index.search(text, k, allow):
+            if min_similarity is not None and score < min_similarity:
                 continue
-            e = self._entries[h.name]
-            out.append(SkillHit(h.name, h.similarity, e["description"], e["status"],
-                                str(self.store.skill_path(h.name))))
+            e = entries[name]
+            out.append(SkillHit(name, score, e.description, e.status, str(self.store.skill_dir(name) / "SKILL.md")))
         return out
 
+    def nearest_neighbour_similarities(self) -> list[float]:
+        """Each skill's dense similarity (own text) to its nearest other skill of this agent: a
+        measure of sprawl."""
+        names = self.names()
+        if len(names) < 2:
+            return []
+        dense = self.index.dense
+        vecs = dense.vectors([f"{n}{DOC_SEP}0" for n in names])
+        sims = []
+        for n, v in zip(names, vecs):
+            hits = [h for h in dense.search(v, 3, lambda d: d.endswith(f"{DOC_SEP}0")) if
+                    h.name.split(DOC_SEP, 1)[0] != n]
+            if hits:
+                sims.append(round(hits[0].similarity, 6))
+        return sims
+
     # ---- writing ---------------------------------------------------------------------------
-    def write(self, skill: Skill, message: str, *, when: float | None = None) -> str | None:
+    def write(self, skill: Skill, message: str, *, when: float | None = None,
+              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None) -> str | None:
         """Validate, write atomically, commit with ``message`` and update the index.
 
-        Returns the commit id, or ``None`` when the file already had exactly this content.
+        ``files`` are bundled files to write beside SKILL.md (``scripts/NAME.sh``); ``renamed_from``
+        moves an existing skill's folder (history kept) before writing. Returns the commit id, or
+        ``None`` when nothing changed on disk.
         """
         skill.validate()
         with self.lock():
-            cid = self.store.write(skill, message, when)
+            self._commit_pending()
+            cid = self.store.write(skill, message, when, files=files, renamed_from=renamed_from)
             if cid is not None:
+                if renamed_from:
+                    self.index.remove(renamed_from)
                 self._after_write(skill)
+            return cid
+
+    def _commit_pending(self) -> None:
+        """Commit edits made by hand since the last write, so history names them as such."""
+        found, _ = self.store.scan()
+        if self.store.commit_untracked_changes(found) is not None:
+            self._sync(False)
+
+    def commit_hand_edits(self) -> str | None:
+        """Commit what was edited, added or removed by hand (every write does this first);
+        returns the commit id, or None when there was nothing to commit."""
+        with self.lock():
+            found, _ = self.store.scan()
+            cid = self.store.commit_untracked_changes(found)
+            if cid is not None:
+                self._sync(False)
             return cid
 
     def _after_write(self, skill: Skill) -> None:
         data = self.store.skill_path(skill.name).read_bytes()
-        entry = self._entry(skill, sha256(data))
-        old = self._entries.get(skill.name)
-        if old and entry["version"] > old["version"] and entry["status"] == "active":
+        phr = self._phrasing_bytes(skill.name)
+        old = self.index.entries.get(skill.name)
+        if old is not None and skill.version > old.version and skill.status == "active":
             self.usage.reset_recent(skill.name)  # a new version starts a fresh drift window
-        if not (old and old["text_sha"] == entry["text_sha"] and skill.name in self._index):
-            self._index.upsert([skill.name], self.embedder.embed([skill.search_text()]))
-        self._entries[skill.name] = entry
+        self.index.update([(skill, sha256(data + b"\0" + phr), phrasings_mod.parse(phr.decode("utf-8", "replace")))])
         self._synced_head = self.store.git.head()
-        self._dirty = True
+
+    def _phrasing_bytes(self, name: str) -> bytes:
+        try:
+            return self.store.read_bundled(name, phrasings_mod.PHRASINGS_FILE) or b""
+        except UnsafePath as exc:
+            self.problems.append(Problem(str(self.store.skill_dir(name)), str(exc)))
+            return b""
+
+    def phrasings(self, name: str) -> list[str]:
+        """The task phrasings skill ``name`` has met (its ``references/phrasings.md``)."""
+        return phrasings_mod.parse(self._phrasing_bytes(name).decode("utf-8", "replace"))
 
     def delete(self, name: str, reason: str = "removed", *, when: float | None = None) -> str:
         """Delete the skill's folder (it stays in history) and drop it from search."""
         with self.lock():
+            self._commit_pending()
             cid = self.store.delete(name, f"remove {name}: {reason}", when)
-            self._index.remove(name)
-            self._entries.pop(name, None)
+            self.index.remove(name)
             self._synced_head = self.store.git.head()
-            self._dirty = True
             return cid
 
     def history(self, name: str) -> list[Version]:
-        return self.store.history(name)
+        return self.versions.history(name)
 
     def read_rev(self, name: str, rev: int | str) -> Skill:
         """The skill as it was at history revision ``rev`` (1-based) or commit id (prefix)."""
-        v = self._find_rev(name, rev)
-        data = self.store.read_at(name, v.commit)
-        if data is None:
-            raise SkillNotFound(f"skill {name!r} did not exist at revision {rev}")
-        return self.store.parse(name, data)
+        return self.versions.read_rev(name, rev)
 
     def read_version(self, name: str, version: int) -> Skill:
         """The skill as it was at its own version ``version`` (the latest revision carrying it)."""
-        return self.read_rev(name, self._find_version(name, version).rev)
-
-    def _find_version(self, name: str, version: int):
-        hist = [v for v in self.history(name) if v.version == int(version) and not v.deleted]
-        if not hist:
-            have = sorted({v.version for v in self.history(name) if v.version})
-            raise SkillNotFound(f"skill {name!r} has no version {version} (it has {have or 'none'})")
-        return hist[-1]
-
-    def _find_rev(self, name: str, rev: int | str) -> Version:
-        hist = self.history(name)
-        if not hist:
-            raise SkillNotFound(f"agent {self.id!r} has no history for skill {name!r}")
-        for v in hist:
-            if (isinstance(rev, int) and v.rev == rev) or (isinstance(rev, str) and len(rev) >= 4
-                                                           and v.commit.startswith(rev)):
-                return v
-        raise SkillNotFound(f"skill {name!r} has no revision {rev!r} (it has 1..{len(hist)})")
+        return self.versions.read_version(name, version)
 
     def restore(self, name: str, version: int | None = None, *, rev: int | str | None = None,
-                reason: str = "", when: float | None = None) -> str:
+                reason: str = "", status: str | None = None, when: float | None = None) -> str:
         """Bring back the skill as it was at its ``version`` (or history ``rev``); by default the
-        last version before it was removed.
+        last version before it was removed, with the status it had then (or ``status``).
 
         The restored document is that version's text with the version number moved past every
         version in history and a changelog line saying what was restored, so versions only grow.
         """
-        hist = self.history(name)
-        live = [v for v in hist if not v.deleted]
-        if not live:
-            raise SkillNotFound(f"agent {self.id!r} has no history for skill {name!r}")
-        if rev is not None:
-            v = self._find_rev(name, rev)
-        elif version is not None:
-            v = self._find_version(name, version)
-        else:
-            v = live[-1]
-        if v.deleted:
-            raise SkillNotFound(f"revision {v.rev} of {name!r} is its removal; pick an earlier one")
-        skill = self.store.parse(name, self.store.read_at(name, v.commit) or b"")
-        old = skill.version
-        skill.set_meta("version", str(max((h.version or 0) for h in hist) + 1))
-        skill.set_meta("updated", today())
-        what = f"restored from revision {v.rev} (v{old})" + (f": {reason}" if reason else "")
-        skill.add_changelog(what)
-        cid = self.write(skill, f"restore {name} to revision {v.rev} (v{old})"
-                         + (f": {reason}" if reason else ""), when=when)
+        skill, v, _old_status, message = self.versions.restored(name, version, rev=rev, reason=reason, status=status)
+        cid = self.write(skill, message, when=when)
         return cid or v.commit
 
     # ---- settings and ledger ----------------------------------------------------------------
@@ -403,16 +435,19 @@ class Agent:
             self._ledger = Ledger(self.root / "state" / "ledger.jsonl")
         return self._ledger
 
-    def distill(self, session, distiller="extractive", **options):
+    def distill(self, session: Session, distiller: Any = "extractive", *, bar: float | None = None, k: int = 5,
+                skip_above: float | None = None, failed_to_dead_ends: bool = False,
+                when: float | None = None) -> DistillResult:
         """Distill one finished session into this agent's library (see :func:`skilllab.distill.distill_session`)."""
         from .distill import distill_session
 
-        return distill_session(self, session, distiller, **options)
+        return distill_session(self, session, distiller, bar=bar, k=k, skip_above=skip_above,
+                               failed_to_dead_ends=failed_to_dead_ends, when=when)
 
     def source_owner(self, session_id: str) -> str | None:
         """The skill whose sources already include ``session_id``, if any."""
-        for name, e in self._entries.items():
-            if session_id in e["sources"]:
+        for name, e in self.index.entries.items():
+            if session_id in e.sources:
                 return name
         return None
 
@@ -420,32 +455,37 @@ class Agent:
     @property
     def usage(self) -> UsageBook:
         if self._usage is None:
-            self._usage = UsageBook(self.store.skills_dir, self.lock())
+            self._usage = UsageBook(self.store.skills_dir, self._lock, read_only=self.read_only)
         return self._usage
 
-    def recall(self, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, **kw):
+    def recall(self, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,
+               record_use: bool = True, when: str | None = None) -> list[SkillHit]:
         """Skills for ``task`` before it starts: best first, none below ``min_similarity``."""
-        return recall_mod.recall(self, task, k, min_similarity, **kw)
+        return recall_mod.recall(self, task, k, min_similarity, record_use=record_use, when=when)
 
-    def recall_context(self, task: str, **kw) -> str:
+    def recall_context(self, task: str, *, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY,
+                       budget_chars: int = recall_mod.DEFAULT_BUDGET_CHARS, when: str | None = None) -> str:
         """A prompt-ready block with the best skills' full text within ``budget_chars``."""
-        return recall_mod.recall_context(self, task, **kw)
+        return recall_mod.recall_context(self, task, k=k, min_similarity=min_similarity,
+                                         budget_chars=budget_chars, when=when)
 
-    def tools(self, **kw) -> recall_mod.SkillTools:
+    def tools(self, *, min_similarity: float = 0.0) -> recall_mod.SkillTools:
         """OpenAI function-calling tools (search_skills, load_skill) scoped to this agent."""
-        return recall_mod.SkillTools(self, **kw)
+        return recall_mod.SkillTools(self, min_similarity=min_similarity)
 
-    def record_outcome(self, name: str, success: bool, **kw) -> str:
-        return lifecycle.record_outcome(self, name, success, **kw)
+    def record_outcome(self, name: str, success: bool, *, when: str | None = None) -> str:
+        return lifecycle.record_outcome(self, name, success, when=when)
 
-    def deprecate(self, name: str, reason: str = "deprecated by hand", **kw):
-        return lifecycle.deprecate(self, name, reason, **kw)
+    def deprecate(self, name: str, reason: str = "deprecated by hand", *, date: str | None = None,
+                  when: float | None = None) -> str | None:
+        return lifecycle.deprecate(self, name, reason, date=date, when=when)
 
-    def reactivate(self, name: str, reason: str = "reactivated by hand", **kw):
-        return lifecycle.reactivate(self, name, reason, **kw)
+    def reactivate(self, name: str, reason: str = "reactivated by hand", *, date: str | None = None,
+                   when: float | None = None) -> str | None:
+        return lifecycle.reactivate(self, name, reason, date=date, when=when)
 
-    def stale(self, days: int, **kw):
-        return lifecycle.stale(self, days, **kw)
+    def stale(self, days: int, *, now: Any = None) -> list[StaleSkill]:
+        return lifecycle.stale(self, days, now=now)
 
     def diff(self, name: str, v1: int, v2: int) -> str:
         return lifecycle.diff(self, name, v1, v2)
@@ -459,8 +499,8 @@ class Agent:
     def __enter__(self) -> Agent:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Agent({self.id!r}, skills={len(self._entries)}, root={str(self.root)!r})"
+        return f"Agent({self.id!r}, skills={len(self.index)}, root={str(self.root)!r})"

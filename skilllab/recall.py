@@ -8,30 +8,27 @@ hit counts as a use of the skill (batched, no commit).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-DEFAULT_MIN_SIMILARITY = 0.5
+if TYPE_CHECKING:
+    from .library import SkillHit
+
+DEFAULT_MIN_SIMILARITY = 0.35
 DEFAULT_BUDGET_CHARS = 6000
 
 
-@dataclass(frozen=True)
-class RecallHit:
-    name: str
-    description: str
-    similarity: float
-    path: str
-    status: str
+def __getattr__(name: str):
+    if name == "RecallHit":  # one hit type: recall returns SkillHit (kept importable under the old name)
+        from .library import SkillHit
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "description": self.description, "similarity": round(self.similarity, 6),
-                "path": self.path, "status": self.status}
+        return SkillHit
+    raise AttributeError(name)
 
 
 def recall(agent, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,
-           record_use: bool = True, when: str | None = None) -> list[RecallHit]:
+           record_use: bool = True, when: str | None = None) -> list[SkillHit]:
     """The agent's best skills for ``task``, best first, none below ``min_similarity``."""
-    hits = agent.search(task, k=k, min_similarity=min_similarity)
-    out = [RecallHit(h.name, h.description, h.similarity, h.path, h.status) for h in hits]
+    out = agent.search(task, k=k, min_similarity=min_similarity)
     if record_use:
         for h in out:
             agent.usage.record_use(h.name, when)

@@ -41,6 +41,48 @@ class ToolStep:
     output: str
     index: int  # position of the call among the session's calls
     answered: bool  # a tool message answered it
+    args: dict | None = None  # the arguments parsed (None when they are not a JSON object)
+    raw: str | None = None  # for command-bearing tools, the command string itself
+
+    @property
+    def action(self):
+        """What the call did (read, write or handoff) and its value-free key; see :mod:`skilllab.distill.actions`."""
+        from .distill.actions import classify_tool
+
+        return classify_tool(self.tool, self.args, self.raw)
+
+
+COMMAND_KEYS = ("cmd", "command", "query", "sql", "args", "script", "code", "input")
+
+
+def parse_arguments(arguments: str) -> dict | None:
+    """The JSON arguments of a call as a dict, or None when they are not a JSON object."""
+    try:
+        args = json.loads(arguments) if arguments else {}
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    return args if isinstance(args, dict) else None
+
+
+def raw_command(args: dict | None, tool: str | None = None) -> str | None:
+    """The command string a call of a command-bearing ``tool`` (``shell``, ``kubectl``...) carries
+    (``cmd``, ``command``...); None for other tools, whose arguments are values."""
+    if not args:
+        return None
+    if tool is not None:
+        from .distill.actions import is_command_tool
+
+        if not is_command_tool(tool):
+            return None
+    strs = [v for v in args.values() if isinstance(v, str)]
+    for key in COMMAND_KEYS:
+        if isinstance(args.get(key), str):
+            return args[key]
+    if len(args) == 1 and strs:
+        return strs[0]
+    if isinstance(args.get("command"), list) and all(isinstance(x, str) for x in args["command"]):
+        return " ".join(args["command"])
+    return None
 
 
 @dataclass
@@ -104,8 +146,10 @@ class Session:
                 fn = call.get("function") or {}
                 args = fn.get("arguments") or ""
                 cid = call.get("id", "")
+                parsed = parse_arguments(args)
                 steps.append(ToolStep(cid, fn.get("name", "tool"), args, command_line(fn.get("name", "tool"), args),
-                                      outputs.get(cid, ""), len(steps), cid in outputs))
+                                      outputs.get(cid, ""), len(steps), cid in outputs, parsed,
+                                      raw_command(parsed, fn.get("name", "tool"))))
         return steps
 
     def assistant_texts(self) -> list[tuple[int, str]]:

@@ -37,6 +37,7 @@ MAX_DESCRIPTION = 1024
 _FENCE_RE = re.compile(r"^\s*(```|~~~)")
 _HEADING_RE = re.compile(r"^## +(.+?)\s*$")
 _ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_SEEN_AS_LINE = re.compile(r"^\s*[-*]\s*Seen as:", re.IGNORECASE)
 
 
 def _norm_heading(h: str) -> str:
@@ -282,12 +283,17 @@ class Skill:
             if not self.items(STEPS):
                 raise InvalidSkill("body: section Steps has no list items")
 
-    def search_text(self) -> str:
-        """What the index embeds: the name, the description and when to use the skill."""
+    def search_text(self, with_examples: bool = True) -> str:
+        """What the index embeds as the skill's own text: the name, the description and when to use
+        the skill (without its "Seen as" example phrasings when ``with_examples`` is false; the
+        index holds those as documents of their own)."""
         title = self.name.replace("-", " ")
-        text = f"{title}. {self.description}\n{self.section(WHEN_TO_USE)}".strip()
+        when = self.section(WHEN_TO_USE)
+        if not with_examples:
+            when = "\n".join(line for line in when.splitlines() if not _SEEN_AS_LINE.match(line)).strip()
+        text = f"{title}. {self.description}\n{when}".strip()
         # placeholders such as <namespace> read as plain words to the embedder
-        return re.sub(r"<([a-z][a-z-]*)>", r"\1", text)
+        return re.sub(r"<([a-z][a-z_-]*)>", r"\1", text)
 
 
 def _split_front_matter(text: str, path: object) -> tuple[str, str]:

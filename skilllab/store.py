@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from .names import validate_agent_id, validate_skill_name
 from .skill import Skill
 
 SKILL_FILE = "SKILL.md"
+_BUNDLED_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 def sha256(data: bytes) -> str:
@@ -159,29 +161,84 @@ class AgentStore:
         return self.parse(name, data)
 
     # ---- writing ----------------------------------------------------------------------------
-    def write(self, skill: Skill, message: str, when: float | None = None) -> str | None:
-        """Write the skill atomically and commit. Returns the commit id, or None if unchanged."""
+    def bundled_path(self, name: str, rel: str) -> Path:
+        """A file bundled with skill ``name`` (``scripts/fix.sh``), checked to stay in its folder."""
+        parts = rel.split("/")
+        if (not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts)
+                or not all(_BUNDLED_PART.fullmatch(p) for p in parts) or parts[-1] == SKILL_FILE):
+            raise UnsafePath(f"bundled file {rel!r} of skill {name!r}: use a relative path like scripts/NAME.sh")
+        return self._check_inside(self.skill_dir(name).joinpath(*parts))
+
+    def read_bundled(self, name: str, rel: str) -> bytes | None:
+        """The bytes of a file bundled with skill ``name``, or None when it has none."""
+        path = self.bundled_path(name, rel)
+        if path.is_symlink():
+            raise UnsafePath(f"{path}: is a symlink; refused")
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def bundled_files(self, name: str) -> list[str]:
+        """The files bundled with skill ``name`` besides SKILL.md and the usage sidecar, relative."""
+        d = self.skill_dir(name)
+        if not d.is_dir():
+            return []
+        out = []
+        for p in sorted(d.rglob("*")):
+            rel = p.relative_to(d).as_posix()
+            if p.is_file() and not p.is_symlink() and rel not in (SKILL_FILE, "usage.json") \
+                    and not p.name.endswith(".tmp") and not p.name.startswith("."):
+                out.append(rel)
+        return out
+
+    def write(self, skill: Skill, message: str, when: float | None = None, *,
+              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None) -> str | None:
+        """Write the skill (and its bundled ``files``) atomically and commit them as one change.
+
+        ``renamed_from`` moves that skill's folder to ``skill.name`` first (one commit removes the
+        old paths and adds the new ones; the history of both names stays readable). Returns the
+        commit id, or None if nothing changed.
+        """
         path = self.skill_path(skill.name)
         data = skill.render().encode("utf-8")
-        try:
-            if path.read_bytes() == data:
-                return None
-        except FileNotFoundError:
-            pass
+        blobs = {rel: (c.encode("utf-8") if isinstance(c, str) else c) for rel, c in (files or {}).items()}
+        targets = {rel: self.bundled_path(skill.name, rel) for rel in blobs}
+        paths = [self.relpath(skill.name)]
+        if renamed_from is not None and renamed_from != skill.name:
+            old_dir = self.skill_dir(renamed_from)
+            if not (old_dir / SKILL_FILE).exists():
+                raise SkillNotFound(f"agent {self.agent_id!r} has no skill {renamed_from!r} to rename")
+            if self.skill_dir(skill.name).exists():
+                raise UnsafePath(f"cannot rename {renamed_from!r} to {skill.name!r}: that folder exists")
+            moved = [f"skills/{renamed_from}/{r}" for r in [SKILL_FILE, *self.bundled_files(renamed_from)]]
+            os.rename(old_dir, self.skill_dir(skill.name))
+            paths += moved + [f"skills/{skill.name}/{r}" for r in self.bundled_files(skill.name)]
+        else:
+            try:
+                if path.read_bytes() == data and all(t.exists() and t.read_bytes() == blobs[r]
+                                                     for r, t in targets.items()):
+                    return None
+            except FileNotFoundError:
+                pass
+        for rel, target in targets.items():
+            atomic_write(target, blobs[rel])
+            paths.append(f"skills/{skill.name}/{rel}")
         atomic_write(path, data)
-        return self.git.commit([self.relpath(skill.name)], message, when)
+        return self.git.commit(list(dict.fromkeys(paths)), message, when)
 
     def delete(self, name: str, message: str, when: float | None = None) -> str:
         d = self.skill_dir(name)
         if not (d / SKILL_FILE).exists():
             raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
+        paths = [self.relpath(name)] + [f"skills/{name}/{r}" for r in self.bundled_files(name)]
         for child in sorted(d.rglob("*"), reverse=True):
             child.unlink() if not child.is_dir() else child.rmdir()
         d.rmdir()
-        return self.git.commit([self.relpath(name)], message, when)
+        return self.git.commit(paths, message, when)
 
-    def commit_untracked_changes(self, found: dict[str, bytes]) -> str | None:
-        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole."""
+    def _tracked(self) -> dict[str, bytes]:
+        """The blob id of each skill's SKILL.md in HEAD."""
         head = self.git.head()
         tracked: dict[str, bytes] = {}
         if head is not None:
@@ -193,6 +250,22 @@ class AgentStore:
                     sub = repo[item.sha]
                     if hasattr(sub, "items") and SKILL_FILE.encode() in sub:
                         tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
+        return tracked
+
+    def pending(self, name: str) -> str | None:
+        """How skill ``name``'s file differs from the last commit: "added", "edited", "removed"
+        (by hand, not yet committed) or None."""
+        tracked = self._tracked().get(validate_skill_name(name))
+        path = self.skills_dir / name / SKILL_FILE
+        if not path.is_file():
+            return "removed" if tracked is not None else None
+        if tracked is None:
+            return "added"
+        return "edited" if git_blob_id(path.read_bytes()) != tracked else None
+
+    def commit_untracked_changes(self, found: dict[str, bytes]) -> str | None:
+        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole."""
+        tracked = self._tracked()
         edited = [n for n, d in found.items() if tracked.get(n) != git_blob_id(d)]
         gone = [n for n in tracked if n not in found and not (self.skills_dir / n).is_symlink()]
         if not edited and not gone:
@@ -202,16 +275,32 @@ class AgentStore:
             parts.append("hand edit of " + ", ".join(sorted(edited)))
         if gone:
             parts.append("hand removal of " + ", ".join(sorted(gone)))
-        msg = "; ".join(parts) + " (picked up when the library was opened)"
+        msg = "; ".join(parts) + " (made by hand; committed before the next change)"
         return self.git.commit([self.relpath(n) for n in sorted(edited + gone)], msg)
 
     # ---- history ----------------------------------------------------------------------------
+    def aliases(self, name: str) -> list[str]:
+        """Earlier names of skill ``name`` (``metadata.skilllab.aliases``), oldest first."""
+        try:
+            skill = self.read(name)
+        except (SkillNotFound, SkillParseError):
+            return []
+        return [a for a in skill.meta("aliases").split() if a != name]
+
     def history(self, name: str) -> list[Version]:
-        rel = self.relpath(validate_skill_name(name))
-        out = []
-        for rev, c in enumerate(self.git.log(rel), 1):
-            out.append(self._version(rev, c, name))
-        return out
+        """Every commit that touched the skill, oldest first, under its current name and every
+        earlier name it had (a rename keeps the history reachable)."""
+        name = validate_skill_name(name)
+        seen: dict[str, tuple[Commit, str]] = {}
+        order: list[str] = []
+        for n in [*self.aliases(name), name]:
+            for c in self.git.log(self.relpath(validate_skill_name(n))):
+                if c.id not in seen:
+                    order.append(c.id)
+                seen[c.id] = (c, n) if (c.id not in seen or self.git.read(self.relpath(n), c.id) is not None) \
+                    else seen[c.id]
+        # commit order, not commit time: a replay commits at the sessions' own start times
+        return [self._version(rev, seen[cid][0], seen[cid][1]) for rev, cid in enumerate(order, 1)]
 
     def _version(self, rev: int, c: Commit, name: str) -> Version:
         data = self.git.read(self.relpath(name), c.id)

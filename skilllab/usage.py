@@ -45,10 +45,11 @@ class UsageStats:
 
 
 class UsageBook:
-    def __init__(self, skills_dir: Path, lock, batch_size: int = 32):
+    def __init__(self, skills_dir: Path, lock, batch_size: int = 32, *, read_only: bool = False):
         self.skills_dir = Path(skills_dir)
         self.lock = lock
         self.batch_size = batch_size
+        self.read_only = read_only  # counts are kept in memory only (a finished run folder is never written)
         self._pending: dict[str, tuple[int, str]] = {}
         self._events = 0
 
@@ -75,6 +76,10 @@ class UsageBook:
             self.flush()
 
     def record_outcome(self, name: str, success: bool, when: str | None = None) -> UsageStats:
+        if self.read_only:
+            from .errors import SkilllabError
+
+            raise SkilllabError(f"{self.skills_dir}: opened read-only; outcomes cannot be recorded")
         with self.lock:
             self.flush()
             stats = self._read(name)
@@ -96,7 +101,7 @@ class UsageBook:
                 write_json(self._path(name), stats.to_dict())
 
     def flush(self) -> None:
-        if not self._pending:
+        if not self._pending or self.read_only:
             return
         with self.lock:
             pending, self._pending, self._events = self._pending, {}, 0

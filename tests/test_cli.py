@@ -39,6 +39,12 @@ def test_skills_list_show_history(tmp_path, capsys):
     src = tmp_path / "dba" / "skills" / "postgres-replication-lag" / "SKILL.md"
     assert code == 0 and out == src.read_text()
     code, out, _ = run(capsys, "skills", "history", "postgres-replication-lag", *lib, "--json")
+    [row] = json.loads(out)  # reading commits nothing: the hand-added file is pending
+    assert row["rev"] == "-" and row["message"].startswith("added by hand, not committed yet")
+    from skilllab import Library
+
+    Library(tmp_path, embedder="hashing").agent("dba").commit_hand_edits()
+    code, out, _ = run(capsys, "skills", "history", "postgres-replication-lag", *lib, "--json")
     [row] = json.loads(out)
     assert row["rev"] == 1 and row["version"] == 1 and row["sources"] == "s-000120"
     assert "hand edit" in row["message"]

@@ -29,9 +29,13 @@ def test_hand_written_skill_found_by_meaning(example_lib):
 
 def test_hand_added_folder_is_committed_and_searchable(example_lib):
     agent = example_lib.agent("sre-oncall")
+    assert agent.history("disk-pressure-node") == []  # opening only reads
+    assert agent.store.pending("disk-pressure-node") == "added"
+    agent.commit_hand_edits()  # what every write does first
     msgs = [v.message for v in agent.history("disk-pressure-node")]
     assert msgs == ["hand edit of crashloop-missing-config, disk-pressure-node, "
-                    "oomkilled-raise-memory-limit, tls-certificate-expiry (picked up when the library was opened)"]
+                    "oomkilled-raise-memory-limit, tls-certificate-expiry (made by hand; committed before the next "
+                    "change)"]
     d = agent.root / "skills" / "dns-resolution-failure"
     d.mkdir()
     (d / "SKILL.md").write_text(make_skill(
@@ -58,7 +62,9 @@ def test_hand_edit_picked_up_on_next_open(example_lib):
     hit = agent.search(query, k=1)[0]
     assert hit.name == "disk-pressure-node" and hit.similarity > 0.5
     assert hit.description.startswith("Drain growing Kafka")
-    assert agent.history("disk-pressure-node")[-1].message.startswith("hand edit of disk-pressure-node")
+    assert agent.store.pending("disk-pressure-node") in ("added", "edited")
+    agent.commit_hand_edits()
+    assert agent.history("disk-pressure-node")[-1].message.startswith("hand edit of ")
 
 
 def test_deleted_folder_no_longer_found(example_lib):
@@ -71,6 +77,12 @@ def test_deleted_folder_no_longer_found(example_lib):
     assert len(agent.search(q, k=10)) == 3
     with pytest.raises(SkillNotFound):
         agent.get("tls-certificate-expiry")
+    agent.commit_hand_edits()
+    agent.commit_hand_edits()
+    assert agent.history("tls-certificate-expiry") == []  # added and removed by hand before any commit
+    agent.write(make_skill("tls-certificate-expiry", "Renew an expiring certificate."), "create again")
+    shutil.rmtree(agent.root / "skills" / "tls-certificate-expiry")
+    agent.commit_hand_edits()
     assert agent.history("tls-certificate-expiry")[-1].deleted
 
 
@@ -135,7 +147,7 @@ def test_three_updates_three_versions_and_restore(tmp_path, hashing):
     now = agent.get("restart-pod")
     assert now.items(WHAT_DIDNT) == ["a dead end: it failed"]
     assert now.version == 4
-    assert "restored from revision 1 (v1): dead ends 2 and 3 were wrong" in now.section("Changelog")
+    assert "restored from revision 1 (v1, status active): dead ends 2 and 3 were wrong" in now.section("Changelog")
     assert len(agent.history("restart-pod")) == 4
 
 
@@ -148,7 +160,7 @@ def test_removed_skill_restored_and_searchable(tmp_path, hashing):
     agent.restore("rotate-api-key")
     assert names(agent.search("rotate leaked api key billing", k=3)) == ["rotate-api-key"]
     msgs = [v.message for v in agent.history("rotate-api-key")]
-    assert msgs == ["create", "remove rotate-api-key: obsolete", "restore rotate-api-key to revision 1 (v1)"]
+    assert msgs == ["create", "remove rotate-api-key: obsolete", "restore rotate-api-key to revision 1 (v1, status active)"]
 
 
 def test_index_deleted_and_rebuilt_gives_same_results(example_lib):

@@ -29,11 +29,13 @@ def crash_sessions(prefix, n, agent="sre-oncall"):
 
 
 def same_problem(prefix, n):
-    """Sessions of one problem, each adding one check of its own: every one after the first updates."""
+    """Sessions of one problem, each with a failed attempt of its own (a new dead end): every one
+    after the first updates the same skill."""
     return [make_session(
         f"{prefix}-{i}", "Pods of checkout-api in namespace payments are in CrashLoopBackOff",
         [("kubectl -n payments logs deploy/checkout-api --previous", "panic: DATABASE_URL not set"),
-         (f"kubectl -n payments get configmap check-{prefix}{i}", "found"),
+         (f"kubectl -n payments exec deploy/checkout-api -- try{prefix}{i} step{prefix}{i} probe{prefix}{i}",
+          f"error: attempt {prefix}{i} failed"),
          ("kubectl -n payments patch deploy checkout-api", "patched")],
         summary="fixed the secret reference", started_at=f"2026-03-{i + 1:02d}T00:00:00Z") for i in range(n)]
 

@@ -60,7 +60,7 @@ def tiny_corpus(tmp_path):
 
 def test_metrics_known_by_construction(tmp_path):
     corpus, dist = tiny_corpus(tmp_path)
-    cfg = ReplayConfig(embedder="hashing", recall_min_similarity=0.2, recall_k=3, progress=False)
+    cfg = ReplayConfig(embedder="hashing", recall_min_similarity=0.2, recall_k=3, progress=False, compare=())
     res = run_replay(corpus, cfg, distiller=dist, write=False)
     m = res.metrics
     assert tuple(m) == METRIC_KEYS
@@ -164,7 +164,9 @@ def test_sweep_three_bars_on_a_dask_local_cluster(tmp_path):
     generate_to_file(corpus, seed=5, sessions=80)
     base = ReplayConfig(embedder="hashing", progress=False)
     out = tmp_path / "sweep"
-    summary = run_sweep(corpus, {"novelty_bar": [0.2, 0.5, 0.9]}, base, out=out, backend="dask", n_jobs=2)
+    full = run_sweep(corpus, {"novelty_bar": [0.2, 0.5, 0.9]}, base, out=out, backend="dask", n_jobs=2)
+    assert list(full["arm"]) == ["skilllab", "nearest"] * 3  # the baseline arm on the same axes
+    summary = full[full["arm"] == "skilllab"]
     assert list(summary["param_novelty_bar"]) == [0.2, 0.5, 0.9]
     assert set(METRIC_KEYS) <= set(summary.columns)
     skills = list(summary["skills"])
@@ -173,7 +175,7 @@ def test_sweep_three_bars_on_a_dask_local_cluster(tmp_path):
     assert len(list((out / "points").iterdir())) == 3
     # a second run reuses every finished point (local backend this time: same function, same folders)
     again = run_sweep(corpus, {"novelty_bar": [0.2, 0.5, 0.9]}, base, out=out, backend="local")
-    assert list(again["skills"]) == skills
+    assert list(again[again["arm"] == "skilllab"]["skills"]) == skills
 
 
 def test_every_figure_has_title_axis_labels_and_legend(tmp_path):
@@ -181,11 +183,13 @@ def test_every_figure_has_title_axis_labels_and_legend(tmp_path):
 
     corpus, dist = tiny_corpus(tmp_path)
     res = run_replay(corpus, ReplayConfig(embedder="hashing", progress=False), distiller=dist, write=False)
-    summary = pd.DataFrame({"param_novelty_bar": [0.3, 0.6], "duplicate_rate": [0.5, 0.1], "family_coverage": [1, 0.8],
-                            "purity": [0.9, 0.95], "recall_p_at_1": [0.5, 0.6]})
+    summary = pd.DataFrame({"param_novelty_bar": [0.3, 0.6, 0.3, 0.6], "arm": ["skilllab"] * 2 + ["nearest"] * 2,
+                            "duplicate_rate": [0.5, 0.1, 0.7, 0.4], "family_coverage": [1, 0.8, 1, 0.9],
+                            "decision_accuracy": [0.6, 0.8, 0.3, 0.4], "recall_p_at_1": [0.5, 0.6, 0.4, 0.5]})
     figs = [plots.growth(res.events), plots.decisions(res.events), plots.nn_similarity({"a1": [0.2, 0.4]}),
             plots.recall_precision(res.events), plots.tradeoff(summary), plots.growth_compare({"x": res.events}),
-            plots.metric_curves(summary, "param_novelty_bar", ["purity"], "Purity")]
+            plots.recall_tradeoff({"skilllab": [(1.0, 0.0, 0.2), (0.5, 0.3, 0.6)], "nearest": []}),
+            plots.metric_curves(summary[summary["arm"] == "skilllab"], "param_novelty_bar", ["decision_accuracy"], "Decisions")]
     for fig in figs:
         ax = fig.axes[0]
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
@@ -222,7 +226,7 @@ def test_sweep_cli_local_backend(tmp_path, capsys):
     generate_to_file(corpus, seed=2, sessions=40)
     code = main(["sweep", str(corpus), "--grid", "novelty_bar=0.3,0.8", "--set", "embedder=hashing",
                  "--out", str(tmp_path / "sw"), "--json"])
-    rows = json.loads(capsys.readouterr().out)
+    rows = [r for r in json.loads(capsys.readouterr().out) if r["arm"] == "skilllab"]
     assert code == 0 and [r["param_novelty_bar"] for r in rows] == [0.3, 0.8]
     assert rows[0]["skills"] >= rows[1]["skills"]
-    assert (tmp_path / "sw" / "summary.csv").read_text().startswith("param_novelty_bar,config_hash,run,sessions")
+    assert (tmp_path / "sw" / "summary.csv").read_text().startswith("param_novelty_bar,arm,config_hash,run,sessions")

@@ -1,6 +1,8 @@
-"""``skilllab replay`` and ``skilllab sweep``: the research runs."""
+"""``skilllab replay``, ``skilllab sweep`` and ``skilllab compare``: the research runs."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from ..lab.config import ReplayConfig
 from ..lab.replay import run_replay, summary_table
@@ -21,6 +23,8 @@ def register(sub) -> None:
     _config_args(p)
     p.add_argument("--out", help="run folder (default: results/<utc>_<corpus>_<hash8>)")
     p.add_argument("--results", default="results", help="where default run folders go")
+    p.add_argument("--compare", action="append", metavar="ARM",
+                   help="baseline arm replayed beside skilllab (default: nearest); 'none' for no arm")
     p.set_defaults(func=cmd_replay)
     p = sub.add_parser("sweep", help="replay every point of a parameter grid; write summary.csv")
     _config_args(p)
@@ -30,15 +34,25 @@ def register(sub) -> None:
     p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--out", default="results/sweep")
     p.set_defaults(func=cmd_sweep)
+    p = sub.add_parser("compare", help="one table of several finished runs: config differences and every metric")
+    p.add_argument("runs", nargs="+", help="run folders (an arm of a run is <run>/arms/<name>)")
+    p.add_argument("--plot", help="where to write the comparison figure (default: next to the first run)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
 
 def cmd_replay(args) -> int:
-    config = ReplayConfig.load(args.config, args.set)
+    overrides = list(args.set)
+    if args.compare:
+        arms = [a for a in args.compare if a != "none"]
+        overrides.append("compare=[" + ", ".join(f'"{a}"' for a in arms) + "]")
+    config = ReplayConfig.load(args.config, overrides)
     res = run_replay(args.corpus, config, out=args.out, results_dir=args.results)
     if args.json:
-        print_json({"run": str(res.path), "metrics": res.metrics})
+        print_json({"run": str(res.path), "metrics": res.metrics,
+                    "arms": {n: a.metrics for n, a in res.arms.items()}})
     else:
-        print(summary_table(res.metrics))
+        print(summary_table(res.metrics, {n: a.metrics for n, a in res.arms.items()}))
         print(f"\nrun folder: {res.path}  (report: {res.path / 'report.md'})")
     return 0
 
@@ -51,7 +65,24 @@ def cmd_sweep(args) -> int:
         print_json(summary.to_dict(orient="records"))
     else:
         cols = [c for c in summary.columns if c.startswith("param_")] + [
-            "skills", "duplicate_rate", "purity", "family_coverage", "wrong_merge_rate", "recall_p_at_1"]
+            "arm", "skills", "duplicate_rate", "family_coverage", "decision_accuracy", "recall_p_at_1",
+            "false_recall_rate"]
         print(summary[cols].to_string(index=False))
         print(f"\nsummary: {args.out}/summary.csv")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from ..lab.analysis import compare_table, load_runs
+    from ..lab.plots import compare_runs, save
+
+    runs = load_runs(args.runs)
+    table = compare_table(runs)
+    plot = Path(args.plot) if args.plot else Path(args.runs[0]) / "plots" / "compare.png"
+    save(compare_runs(runs), plot)
+    if args.json:
+        print_json(table.to_dict(orient="index"))
+    else:
+        print(table.to_string())
+        print(f"\nfigure: {plot}")
     return 0

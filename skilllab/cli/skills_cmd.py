@@ -86,6 +86,10 @@ def cmd_history(args) -> int:
     rows = [{"rev": v.rev, "commit": v.commit[:10], "date": v.date,
              "version": "deleted" if v.deleted else (v.version or "?"),
              "sources": " ".join(v.sources), "message": v.message} for v in agent.history(args.name)]
+    pending = agent.store.pending(args.name)
+    if pending:
+        rows.append({"rev": "-", "commit": "(working)", "date": "", "version": "-", "sources": "",
+                     "message": f"{pending} by hand, not committed yet (the next change commits it)"})
     if not rows:
         from ..errors import SkillNotFound
 

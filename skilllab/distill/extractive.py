@@ -1,176 +1,318 @@
 """``extractive``: the offline distiller, and the baseline LLM distillers are compared against.
 
-It builds the runbook from the transcript (purpose from the task, steps from the calls on the
-path to success, dead ends from calls that failed or were abandoned, what worked from the
-resolution) and judges novelty from two things: how similar the best candidate skill is, and
-how much of the session's steps and dead ends that candidate already covers. An update merges
-new steps in their order and appends new dead ends, never repeating what is there.
+It writes runbooks from the transcript (see :mod:`skilllab.distill.transcript`): common
+diagnosis steps, then one branch per cause with its signal, its fix and its dead ends
+(:mod:`skilllab.runbook`). Novelty is decided by what the session *did*, not by the
+diagnostics every session of a symptom shares:
 
-    closeness(c) = similarity_weight * similarity(c) + (1 - similarity_weight) * coverage(c)
-    novelty      = 1 - max closeness over candidates
-    novelty >= bar           -> create
-    otherwise, adds nothing  -> skip (routine)
-    otherwise                -> update the closest candidate
+    R            = the session's resolution: action keys of the writes that worked (may be empty)
+    resolution   = 1 if a branch of candidate c has exactly R, else the best Jaccard overlap of R
+                   with c's branches (0 when c has none like it)
+    diagnosis    = share of the session's kept diagnosis steps that c already has
+    closeness(c) = s * similarity(c) + r * resolution(c) + (1 - s - r) * diagnosis(c)
+                   (s = similarity_weight 0.6, r = resolution_weight 0.3)
+    novelty      = 1 - max closeness
 
-Fix steps count twice in coverage: two sessions with the same symptom but a different fix
-(different cause) are different skills.
+    novelty >= bar                        -> create a new skill
+    best candidate has a branch with R    -> the known branch: update it if the session adds a dead
+                                             end, a signal or a new phrasing of the task; else skip
+    otherwise                             -> update the best candidate with a new branch for R
+                                             (never skip: its decisive action is new there)
+
+Shared read-only diagnostics weigh 0.1, so a common ``kubectl get pods`` never makes a session
+"covered". A skill may hold at most ``max_branches`` causes; a session that would add one more
+creates a skill instead.
 """
 
 from __future__ import annotations
 
 import re
 
+from .. import phrasings as phrasings_mod
 from ..names import slugify, validate_skill_name
+from ..runbook import MAX_BRANCHES, Branch, Runbook, resolution_key
 from ..session import Session
 from ..skill import STEPS, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
+from .actions import WRITE, step_action
 from .base import Candidate, Decision
 from .redact import redact
-from .transcript import Analysis, analyse, content_words, same_step, signature, templated
+from .transcript import (
+    Analysis,
+    analyse,
+    content_words,
+    query_text,
+    same_step,
+    signature,
+    symptom_words,
+    title_from_keys,
+)
 
-MAX_WHEN_EXAMPLES = 6
-_EXAMPLE_PREFIX = "Seen as: "
+MAX_PHRASINGS = 8
+PHRASING_CHARS = 200
+_SEEN = "Seen as: "
+_NONE = "_None recorded yet._"
+
+
+def _cut(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= n:
+        return text
+    return text[:n].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _first_sentence(text: str, n: int = 160) -> str:
+    text = " ".join(text.split())
+    m = re.search(r"(?<=[.!?])\s", text)
+    return _cut(text[: m.start()] if m and m.start() > 20 else text, n).rstrip(".")
+
+
+def _words(text: str) -> set[str]:
+    return set(content_words(text, 50))
 
 
 class ExtractiveDistiller:
     name = "extractive"
 
-    def __init__(self, similarity_weight: float = 0.6):
+    def __init__(self, similarity_weight: float = 0.6, resolution_weight: float = 0.3,
+                 max_branches: int = MAX_BRANCHES, phrasings: int = MAX_PHRASINGS):
+        if not (0 <= similarity_weight and 0 <= resolution_weight and similarity_weight + resolution_weight <= 1):
+            from ..errors import ConfigError
+
+            raise ConfigError("similarity_weight and resolution_weight must be >= 0 and sum to at most 1")
         self.similarity_weight = similarity_weight
+        self.resolution_weight = resolution_weight
+        self.max_branches = max_branches
+        self.phrasings = phrasings
+
+    def search_queries(self, session: Session) -> list[str]:
+        return [session.task, query_text(session)]
 
     # ---- judging ------------------------------------------------------------------------
-    def coverage(self, a: Analysis, skill: Skill) -> float:
-        """Share of the session's steps and dead ends the skill already has (fixes count 2x)."""
-        known_dead = [signature(t) for t in skill.items(WHAT_DIDNT)]
-        # a step the skill already lists as a dead end is known too
-        known = [signature(t) for t in skill.items(STEPS) + skill.items(WHAT_WORKED)] + known_dead
-        total = hit = 0.0
-        for text, kind in a.steps:
-            w = 2.0 if kind == "fix" else 1.0
-            total += w
-            hit += w if any(same_step(signature(text), k) for k in known) else 0.0
-        for text in a.dead_ends:
-            total += 1.0
-            hit += 1.0 if any(same_step(signature(text), k) for k in known_dead) else 0.0
-        return hit / total if total else 0.0
+    @staticmethod
+    def _branches(skill: Skill) -> tuple[Runbook, list[tuple[str | None, frozenset[str]]]]:
+        """The skill's runbook and its causes as (branch id, resolution keys); a skill without
+        branches is one cause whose keys are its steps' writes (branch id None)."""
+        rb = Runbook.of(skill)
+        if rb.branches:
+            return rb, [(b.id, b.keys) for b in rb.branches]
+        keys = frozenset(a.key for a in map(step_action, skill.items(STEPS)) if a.kind == WRITE)
+        return rb, [(None, keys)]
+
+    @staticmethod
+    def diagnosis_coverage(a: Analysis, rb: Runbook) -> float:
+        if not a.diagnosis:
+            return 0.0
+        known = [(step_action(s).key, signature(s)) for s in rb.all_steps()]
+        hit = sum(1 for d in a.diagnosis if any(k == d.key or same_step(signature(d.text), sig) for k, sig in known))
+        return hit / len(a.diagnosis)
+
+    def score(self, a: Analysis, c: Candidate):
+        rb, causes = self._branches(c.skill)
+        # a write the skill already lists as not helping is no part of this session's fix
+        dead = [d for d in c.skill.items(WHAT_DIDNT) if d != _NONE] + [d for b in rb.branches for d in b.dead_ends]
+        dead_keys = {step_action(d).key for d in dead} - {k for _b, ks in causes for k in ks}
+        keys = (a.keys - dead_keys) or a.keys
+        match = next((bid for bid, k in causes if k == keys), "__none__")
+        if match != "__none__":
+            res = 1.0
+        else:
+            res = max((len(keys & k) / len(keys | k) for _b, k in causes if keys | k), default=0.0)
+        diag = self.diagnosis_coverage(a, rb)
+        w_diag = 1.0 - self.similarity_weight - self.resolution_weight
+        close = self.similarity_weight * max(c.similarity, 0.0) + self.resolution_weight * res + w_diag * diag
+        return close, res, diag, rb, (None if match == "__none__" else match), match != "__none__", keys
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
         a = analyse(session)
-        if not a.steps and not a.dead_ends:
+        if not a.calls:
             return Decision("skip", "nothing to learn: the transcript has no tool calls", 0.0)
+        if not (a.diagnosis or a.fix or a.verify):
+            return Decision("skip", "nothing to learn: no call changed anything or told the agent anything it used",
+                            0.0)
         if not candidates:
-            return self._create(session, a, 1.0, "no similar skill in the library", [])
-        scored = []
-        for c in candidates:
-            cov = self.coverage(a, c.skill)
-            closeness = self.similarity_weight * max(c.similarity, 0.0) + (1 - self.similarity_weight) * cov
-            scored.append((closeness, cov, c))
-        scored.sort(key=lambda t: -t[0])
-        closeness, cov, best = scored[0]
-        novelty = round(min(max(1.0 - closeness, 0.0), 1.0), 4)
+            return self._create(session, a, 1.0, "no similar skill in the library")
+        scored = sorted((self.score(a, c) + (c,) for c in candidates), key=lambda t: -t[0])
+        close, res, diag, rb, branch, known, keys, best = scored[0]
+        if keys != a.keys:  # writes the skill knows not to help are dead ends here too
+            a.dead_ends += [f"{s.text}: listed in {best.skill.name} as not helping" for s in a.fix
+                            if s.key not in keys]
+            a.fix = [s for s in a.fix if s.key in keys]
+        novelty = round(min(max(1.0 - close, 0.0), 1.0), 4)
+        why = (f"closest {best.skill.name} (similarity {best.similarity:.2f}, resolution {res:.2f}, "
+               f"diagnosis {diag:.2f})")
+        n_branches = len(rb.branches)
         if novelty >= bar:
-            return self._create(session, a, novelty,
-                                f"novelty {novelty:.2f} >= bar {bar:.2f} (closest {best.skill.name}, "
-                                f"similarity {best.similarity:.2f}, coverage {cov:.2f})",
-                                [c.skill.name for c in candidates])
-        merged, what = self.merge(best.skill, a, session)
-        if merged is None:
-            return Decision("skip", f"routine: {best.skill.name} already covers it (similarity "
-                                    f"{best.similarity:.2f}, coverage {cov:.2f})", novelty, target=best.skill.name)
-        return Decision("update", f"close to {best.skill.name} (similarity {best.similarity:.2f}, coverage "
-                                  f"{cov:.2f}) and adds {what}", novelty, target=best.skill.name,
-                        skill=merged, changelog=f"added {what}")
+            return self._create(session, a, novelty, f"novelty {novelty:.2f} >= bar {bar:.2f}: {why}")
+        if known:
+            merged, what, files = self._merge_known(best.skill, rb, branch, a, session, list(best.phrasings))
+            label = f"branch {branch!r} of {best.skill.name}" if branch else best.skill.name
+            if merged is None:
+                return Decision("skip", f"routine: {label} already covers it ({why})", novelty,
+                                target=best.skill.name, branch=branch)
+            return Decision("update", f"same fix as {label} and adds {what} ({why})", novelty,
+                            target=best.skill.name, skill=merged, changelog=f"added {what}", branch=branch,
+                            files=files)
+        if n_branches >= self.max_branches:
+            return self._create(session, a, novelty, f"{best.skill.name} already holds {n_branches} causes: {why}")
+        merged, bid, title, files = self._add_branch(best.skill, rb, a, session, list(best.phrasings))
+        return Decision("update", f"same symptom as {best.skill.name}, new cause and fix ({why})", novelty,
+                        target=best.skill.name, skill=merged, changelog=f"added the branch '{title}'",
+                        branch=bid, new_branch=True, files={**self._files(a), **files})
 
     # ---- writing ------------------------------------------------------------------------
-    def _create(self, session: Session, a: Analysis, novelty: float, reason: str, taken: list[str]) -> Decision:
+    @staticmethod
+    def _files(a: Analysis) -> dict[str, str]:
+        return {f"scripts/{name}": content for name, content in a.scripts().items()}
+
+    def _title(self, a: Analysis) -> str:
+        title = a.title or title_from_keys(a.keys, a.handoff)
+        return title[0].upper() + title[1:] if title else "Fix"
+
+    def _branch(self, a: Analysis, session: Session, extra_steps: list[str] | None = None,
+                dead_ends: bool = False) -> Branch:
+        steps = (extra_steps or []) + [s.text for s in a.fix] + [s.text for s in a.verify]
+        title = self._title(a)
+        notes = [] if steps or not a.worked else [f"Outcome: {a.worked[0]}"]
+        return Branch(("Fix: " if a.fix else "") + title if not title.startswith("No change") else title,
+                      fix=steps, signal=f"`{a.signal}`" if a.signal else "",
+                      dead_ends=a.dead_ends if dead_ends else [], key=resolution_key(a.keys),
+                      sources=[session.session_id], notes=notes)
+
+    def _create(self, session: Session, a: Analysis, novelty: float, reason: str) -> Decision:
+        rb = Runbook(steps=[s.text for s in a.diagnosis], branches=[self._branch(a, session)])
         name = self.name_for(session, a)
-        desc = self.description_for(session, a)
-        what = f"created from {_count(len(a.steps), 'step')} and {_count(len(a.dead_ends), 'dead end')}"
-        skill = Skill.new(name, desc, agent=session.agent_id, when_to_use=self.when_for(a),
-                          steps=[t for t, _ in a.steps] or ["(every recorded call failed; see the dead ends)"],
-                          worked=a.worked, dead_ends=a.dead_ends, source=session.session_id,
+        skill = Skill.new(name, self.description_for(a), agent=session.agent_id, when_to_use=self.when_for(a),
+                          steps=["(see below)"], worked=a.worked, dead_ends=a.dead_ends, source=session.session_id,
                           date=session.started.date().isoformat(),
-                          changelog=what)
-        return Decision("create", reason, novelty, skill=skill, changelog=what)
+                          changelog=f"created from {_count(len(rb.all_steps()), 'step')} and "
+                                    f"{_count(len(a.dead_ends), 'dead end')}")
+        rb.apply(skill)
+        files = {**self._files(a), phrasings_mod.PHRASINGS_FILE: phrasings_mod.render([phrasings_mod.clean(a.when)])}
+        return Decision("create", reason, novelty, skill=skill, changelog="created", branch=rb.branches[0].id,
+                        files=files)
 
     @staticmethod
     def name_for(session: Session, a: Analysis) -> str:
-        words = content_words(a.when, 4)
-        fix = content_words(templated(session.summary or "", a.placeholders), 3)
-        name = slugify(" ".join(words + [w for w in fix if w not in words]), max_len=48)
+        """Verb + object + the symptom that distinguishes it, at most five words:
+        ``raise-memory-limit-oomkilled``, ``cancel-reservation``, ``prune-images-diskpressure``."""
+        if a.keys or a.title:
+            title = a.title or title_from_keys(a.keys)
+            head = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in ("the", "a", "an", "and", "of",
+                                                                                       "its", "their", "kubectl")]
+            head = list(dict.fromkeys(head))[:3]
+        else:
+            head = (["hand-over"] if a.handoff else ["answer"]) + content_words(a.when, 2)
+        cause = [w for w in symptom_words(f"{a.signal} {a.when}") if w not in head][: max(0, 5 - len(head))][:2]
+        name = slugify(" ".join(head + cause), max_len=48) or slugify(a.when, max_len=40)
         validate_skill_name(name)
         return name
 
-    @staticmethod
-    def description_for(session: Session, a: Analysis) -> str:
-        what = redact(templated((session.summary or "").strip(), a.placeholders)) or "Diagnose and resolve this incident"
-        what = what[0].upper() + what[1:]
-        task = a.when.rstrip(".")
-        desc = f"{what.rstrip('.')}. Use when: {task}."
-        return desc if len(desc) <= 1024 else desc[:1020] + "…"
+    def description_for(self, a: Analysis) -> str:
+        """What it does and when to use it, in one or two sentences."""
+        what = self._title(a)
+        when = _first_sentence(a.when, 160)
+        when = when[0].lower() + when[1:] if when and not when[:2].isupper() else when
+        desc = f"{what.rstrip('.')}. Use when {when}" + (f" (signal: `{_cut(a.signal, 80)}`)" if a.signal else "") + "."
+        return redact(desc if len(desc) <= 1024 else desc[:1020] + "…")
 
     @staticmethod
     def when_for(a: Analysis) -> str:
-        lines = [a.when]
+        lines = [_cut(a.when, PHRASING_CHARS)]
         if a.signals:
-            lines.append("")
-            lines.append("Signals seen: " + "; ".join(f"`{s}`" for s in dict.fromkeys(a.signals[:3])))
+            lines += ["", "Signals seen: " + "; ".join(f"`{s}`" for s in dict.fromkeys(a.signals[:3]))]
         return "\n".join(lines)
 
-    def merge(self, skill: Skill, a: Analysis, session: Session) -> tuple[Skill | None, str]:
-        """The skill with this session's new steps, dead ends and fixes merged in; None if nothing new."""
-        new = skill.copy()
-        steps = skill.items(STEPS)
-        sigs = [signature(s) for s in steps]
-        known_dead = [signature(d) for d in skill.items(WHAT_DIDNT)]
-        added_steps = 0
-        anchor = -1
-        for text, _kind in a.steps:
-            sig = signature(text)
-            if any(same_step(sig, d) for d in known_dead):
-                continue  # this skill already records it as a dead end
-            match = next((i for i, s in enumerate(sigs) if same_step(sig, s)), None)
-            if match is not None:
-                anchor = max(anchor, match)
-                continue
-            anchor += 1
-            steps.insert(anchor, text)
-            sigs.insert(anchor, sig)
-            added_steps += 1
-        dead = skill.items(WHAT_DIDNT)
-        dead = [] if dead == ["_None recorded yet._"] else dead
-        dsigs = [signature(d) for d in dead]
-        added_dead = 0
-        for d in a.dead_ends:
-            if not any(same_step(signature(d), s) for s in dsigs):
-                dead.append(d)
-                dsigs.append(signature(d))
-                added_dead += 1
-        worked = skill.items(WHAT_WORKED)
-        worked = [] if worked == ["_None recorded yet._"] else worked
-        added_worked = 0
-        for w in a.worked:
-            if not any(same_step(signature(w), signature(x), 0.5) for x in worked):
-                worked.append(w)
-                added_worked += 1
-        if not (added_steps or added_dead or added_worked):
-            return None, ""
-        new.set_list(STEPS, steps, numbered=True)
-        new.set_list(WHAT_DIDNT, dead)
-        new.set_list(WHAT_WORKED, worked)
-        self._add_example(new, a.when)
-        parts = [_count(n, what) for n, what in ((added_steps, "step"), (added_dead, "dead end"),
-                                                 (added_worked, "fix")) if n]
-        return new, ", ".join(parts)
-
-    @staticmethod
-    def _add_example(skill: Skill, when: str) -> None:
-        """Record another way the task was phrased, so recall matches more phrasings."""
+    def _phrasing(self, skill: Skill, existing: list[str], when: str, files: dict[str, str]) -> bool:
+        """Keep the session's phrasing of the task if it says the problem in a new way: in the
+        skill's ``references/phrasings.md`` (the ``phrasings`` most distinct ones) and, while there
+        are fewer than three, as a short "Seen as" line of When to use. True when kept."""
+        phrase = phrasings_mod.clean(when)
+        kept = add_phrasing(existing or [skill.section(WHEN_TO_USE).splitlines()[0]], phrase, self.phrasings)
+        if kept is None:
+            return False
+        files[phrasings_mod.PHRASINGS_FILE] = phrasings_mod.render(kept)
         text = skill.section(WHEN_TO_USE)
-        examples = re.findall(rf"^- {_EXAMPLE_PREFIX}(.*)$", text, re.MULTILINE)
-        first = text.splitlines()[0] if text else ""
-        if when in examples or when == first or len(examples) >= MAX_WHEN_EXAMPLES:
-            return
-        skill.set_section(WHEN_TO_USE, f"{text}\n- {_EXAMPLE_PREFIX}{when}")
+        shown = [ln for ln in text.splitlines() if re.match(rf"^\s*-\s*{_SEEN}", ln)]
+        if len(shown) < 3:
+            skill.set_section(WHEN_TO_USE, f"{text}\n- {_SEEN}{_cut(when, 120)}")
+        return True
+
+    def _merge_known(self, skill: Skill, rb: Runbook, branch_id: str | None, a: Analysis, session: Session,
+                     phrasings: list[str]) -> tuple[Skill | None, str, dict[str, str]]:
+        """The skill with what this session adds to a cause it already has; None if nothing."""
+        new = skill.copy()
+        parts: list[str] = []
+        branch = rb.branch(branch_id)
+        all_dead = [d for d in new.items(WHAT_DIDNT) if d != _NONE] + [d for b in rb.branches for d in b.dead_ends]
+        sigs = [signature(d) for d in all_dead]
+        fresh = [d for d in a.dead_ends if not any(same_step(signature(d), s) for s in sigs)]
+        if fresh:
+            if branch is not None and len(rb.branches) > 1:
+                branch.dead_ends += fresh
+            else:
+                new.set_list(WHAT_DIDNT, [d for d in new.items(WHAT_DIDNT) if d != _NONE] + fresh)
+            parts.append(_count(len(fresh), "dead end"))
+        if branch is not None and not branch.signal and a.signal:
+            branch.signal = f"`{a.signal}`"
+            parts.append("a signal")
+        files: dict[str, str] = {}
+        if self._phrasing(new, phrasings, a.when, files):
+            parts.append("a phrasing of the task")
+        if not parts:
+            return None, "", {}
+        if branch is not None:
+            branch.sources.append(session.session_id)
+            rb.apply(new)
+        return new, ", ".join(parts), files
+
+    def _add_branch(self, skill: Skill, rb: Runbook, a: Analysis, session: Session,
+                    phrasings: list[str]) -> tuple[Skill, str, str, dict[str, str]]:
+        """The skill with a new branch for this session's cause: the session's own diagnosis steps
+        the skill lacks lead into its fix."""
+        new = skill.copy()
+        known = [(step_action(s).key, signature(s)) for s in rb.steps]
+        own = [d.text for d in a.diagnosis
+               if not any(k == d.key or same_step(signature(d.text), sig) for k, sig in known)]
+        if not rb.branches and not rb.steps:  # a hand-written skill with no steps of its own
+            rb.steps = [s for s in new.items(STEPS)]
+        b = self._branch(a, session, own, dead_ends=True)
+        titles = {x.title for x in rb.branches}
+        if b.title in titles:
+            b.title = f"{b.title} ({b.key or 'no change'})"
+        if any(x.id == b.id for x in rb.branches):
+            b.id = f"{b.id}-{len(rb.branches) + 1}"
+        rb.branches.append(b)
+        rb.apply(new)
+        if a.worked:
+            worked = [w for w in new.items(WHAT_WORKED) if w != _NONE]
+            new.set_list(WHAT_WORKED, worked + [f"**{b.title}**: {a.worked[0]}"])
+        files: dict[str, str] = {}
+        self._phrasing(new, phrasings, a.when, files)
+        return new, b.id, b.title, files
+
+
+def add_phrasing(existing: list[str], phrase: str, cap: int) -> list[str] | None:
+    """``existing`` with ``phrase`` kept when it says the problem in a new way, holding at most
+    ``cap`` phrasings, the most distinct ones (a full list swaps the closer of its closest pair for
+    the new phrasing when that spreads them further); None when nothing changes."""
+    mine = _words(phrase)
+    if not mine or cap <= 0:
+        return None
+    sets = [_words(p) for p in existing]
+
+    def dist(x: set[str], y: set[str]) -> float:
+        return 1.0 - (len(x & y) / len(x | y) if x | y else 1.0)
+
+    d_new = min((dist(mine, t) for t in sets), default=1.0)
+    if d_new < 0.2:
+        return None  # the same phrasing, near enough
+    if len(existing) < cap:
+        return existing + [phrase]
+    pairs = [(dist(sets[i], sets[j]), j) for i in range(len(sets)) for j in range(i + 1, len(sets))]
+    d_min, drop = min(pairs) if pairs else (1.0, len(existing) - 1)
+    if d_new <= d_min:
+        return None
+    return [p for i, p in enumerate(existing) if i != drop] + [phrase]
 
 
 def _count(n: int, noun: str) -> str:

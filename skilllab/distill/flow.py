@@ -21,7 +21,7 @@ import re
 import time
 from dataclasses import asdict, dataclass, field
 
-from ..errors import InvalidName, InvalidSkill, SkilllabError
+from ..errors import InvalidName, InvalidSkill, SkilllabError, UnsafePath
 from ..names import validate_skill_name
 from ..session import Session
 from ..skill import CHANGELOG, REQUIRED_SECTIONS, WHAT_DIDNT, Skill
@@ -55,6 +55,8 @@ class DistillResult:
     seconds: float = 0.0
     repeated: bool = False  # True when the ledger already had this session
     candidates: list = field(default_factory=list)
+    branch: str | None = None  # the branch (cause) of ``skill`` the session was attributed to
+    new_branch: bool = False  # an update that added that branch
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -97,13 +99,25 @@ def _repeat(record: dict) -> DistillResult:
     return res
 
 
-def _search(agent, session: Session, k: int) -> list:
-    return agent.search(query_text(session), k=k)
+def search_queries(dist, session: Session) -> list[str]:
+    """The texts the library is searched with for ``session``'s candidates."""
+    queries = getattr(dist, "search_queries", None)
+    return list(queries(session)) if queries is not None else [query_text(session)]
+
+
+def _search(agent, session: Session, k: int, dist=None) -> list:
+    """Candidates for ``session``: the union of the hits of every query, each at its best similarity."""
+    best: dict = {}
+    for q in search_queries(dist, session):
+        for h in agent.search(q, k=k):
+            if h.name not in best or h.similarity > best[h.name].similarity:
+                best[h.name] = h
+    return sorted(best.values(), key=lambda h: -h.similarity)[:k]
 
 
 def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: int,
              skip_above: float | None, when: float) -> None:
-    hits = _search(agent, session, k)
+    hits = _search(agent, session, k, dist)
     res.candidates = [h.name for h in hits]
     if hits:
         res.top_similarity, res.top_skill = round(hits[0].similarity, 6), hits[0].name
@@ -111,7 +125,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.reason = f"pre-gate: similarity {hits[0].similarity:.2f} to {hits[0].name} >= skip_above {skip_above:g}"
         res.skill = hits[0].name
         return
-    candidates = [Candidate(agent.get(h.name), h.similarity) for h in hits]
+    candidates = [Candidate(agent.get(h.name), h.similarity, tuple(agent.phrasings(h.name))) for h in hits]
     try:
         decision = dist.decide(session, candidates, bar)
     except SkilllabError:
@@ -125,17 +139,26 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
     res.novelty = round(decision.novelty, 6)
     res.reason = redact(decision.reason)
     res.error = decision.error
+    res.branch, res.new_branch = decision.branch, bool(decision.new_branch and decision.action == "update")
     if decision.action == "skip":
         res.decision, res.skill = "skip", decision.target
         return
     try:
         skill, message = _prepare(agent, session, decision, candidates)
-    except (InvalidSkill, InvalidName, ValueError) as exc:
+        files = {rel: redact(content) for rel, content in (decision.files or {}).items()}
+        for rel in files:
+            agent.store.bundled_path(skill.name, rel)  # a path out of the skill folder is invalid
+    except (InvalidSkill, InvalidName, UnsafePath, ValueError) as exc:
         res.decision, res.error = "invalid", str(exc)
         res.skill = decision.target or (decision.skill.name if decision.skill else None)
         return
-    res.commit = agent.write(skill, message, when=when)
+    res.commit = agent.write(skill, message, when=when, files=files)
     res.decision, res.skill = decision.action, skill.name
+    if decision.action == "create" and res.branch is None:
+        from ..runbook import Runbook
+
+        branches = Runbook.of(skill).branches
+        res.branch = branches[0].id if len(branches) == 1 else None
 
 
 def _prepare(agent, session: Session, decision: Decision, candidates: list[Candidate]) -> tuple[Skill, str]:
@@ -223,8 +246,7 @@ def _gate(agent, session: Session, res: DistillResult, failed_to_dead_ends: bool
         res.reason += "; no skill close enough for its dead ends"
         return
     a = analyse(session.without_labels())
-    dead = a.dead_ends or [f"`{t.strip('`')}`: the session still failed after this" for t, kind in a.steps
-                           if kind == "fix"][-1:]
+    dead = a.dead_ends or [f"{t}: the session still failed after this" for t in a.fix_steps()][-1:]
     skill = agent.get(hits[0].name)
     have = [signature(d) for d in skill.items(WHAT_DIDNT)]
     new = [d for d in dead if not any(same_step(signature(d), h) for h in have)]

@@ -190,3 +190,44 @@ def skill_version_text(run_folder: str | Path, agent: str, skill: str, version: 
     store = AgentStore(Path(run_folder) / "library", agent)
     rev = [v for v in store.history(skill) if v.version == version and not v.deleted][-1]
     return (store.read_at(skill, rev.commit) or b"").decode("utf-8")
+
+
+# ---- comparing finished runs -------------------------------------------------------------------
+def load_runs(paths) -> pd.DataFrame:
+    """Finished runs as one frame, a row per run (or arm folder ``<run>/arms/<name>``): the run's
+    label, every ``config.*`` setting, then every metric with its interval columns."""
+    from .metrics import METRIC_KEYS
+
+    rows = []
+    for p in paths:
+        p = Path(p)
+        if not (p / "metrics.json").exists():
+            from ..errors import SkilllabError
+
+            raise SkilllabError(f"{p}: not a finished run folder (no metrics.json)")
+        top = p if (p / "config.json").exists() else p.parent.parent
+        cfg = json.loads((top / "config.json").read_text())
+        config = cfg["config"]
+        if top != p:
+            config = cfg.get("arms", {}).get(p.name, config)
+        label = p.name if top == p else f"{top.name}/{p.name}"
+        metrics = json.loads((p / "metrics.json").read_text())
+        row = {"run": label, "path": str(p)}
+        row.update({f"config.{k}": (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in config.items()})
+        row.update({k: metrics.get(k) for k in METRIC_KEYS})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("run")
+
+
+def compare_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Settings that differ between the runs, then every metric as ``value [lo, hi]``."""
+    from .metrics import CI_METRICS, METRICS, fmt_ci
+
+    cfg_cols = [c for c in runs.columns if c.startswith("config.") and runs[c].astype(str).nunique() > 1]
+    out = runs[cfg_cols].copy()
+    for key in METRICS:
+        if key in CI_METRICS:
+            out[key] = [fmt_ci(r, key) for r in runs.to_dict(orient="records")]
+        else:
+            out[key] = runs[key]
+    return out.T

@@ -30,13 +30,24 @@ class ReplayConfig:
     skip_above: float | None = None
     failed_to_dead_ends: bool = False
     recall_k: int = 3
-    recall_min_similarity: float = 0.5
+    recall_min_similarity: float = 0.35
     record_outcomes: bool = True
     index: str = "hnsw"
+    # search: the lexical share of the fused score, and how many learned phrasings a skill is indexed by
+    lexical_weight: float = 0.3
+    phrasings: int = 8
+    # the extractive distiller's weights of similarity and resolution in closeness (diagnosis gets the rest)
+    similarity_weight: float = 0.6
+    resolution_weight: float = 0.3
     limit: int | None = None  # replay only the first N sessions (in time order)
     agents: tuple = ()  # replay only these agents (empty: all)
     lenient: bool = False
+    # the seed of the bootstrap intervals and of the optional shuffle of sessions with equal start times
     seed: int = 0
+    bootstrap: int = 1000  # bootstrap resamples for the 95% intervals (0: no intervals)
+    shuffle_ties: bool = False  # shuffle sessions that started at the same time (seeded), instead of file order
+    # baseline arms replayed on the same corpus into the same run folder (see skilllab.lab.baselines)
+    compare: tuple = ("nearest",)
     llm_model: str = "gpt-4o-mini"
     llm_base_url: str | None = None
     llm_cassette: str | None = None
@@ -62,6 +73,18 @@ class ReplayConfig:
             raise ConfigError("recall_min_similarity: must be between -1 and 1")
         if self.llm_cassette_mode not in ("auto", "record", "replay"):
             raise ConfigError("llm_cassette_mode: choose auto, record or replay")
+        if isinstance(self.compare, str):
+            object.__setattr__(self, "compare", (self.compare,) if self.compare else ())
+        object.__setattr__(self, "compare", tuple(self.compare))
+        from .baselines import ARMS
+
+        for arm in self.compare:
+            if arm not in ARMS:
+                raise ConfigError(f"compare: unknown baseline arm {arm!r}; choose from {', '.join(ARMS)}")
+        if not isinstance(self.bootstrap, int) or self.bootstrap < 0:
+            raise ConfigError("bootstrap: must be a whole number of resamples, 0 or more")
+        if not isinstance(self.seed, int):
+            raise ConfigError("seed: must be a whole number")
 
     # ---- loading ------------------------------------------------------------------------
     @classmethod
@@ -114,6 +137,7 @@ class ReplayConfig:
         d = asdict(self)
         d["bar_schedule"] = [list(x) for x in self.bar_schedule]
         d["agents"] = list(self.agents)
+        d["compare"] = list(self.compare)
         return d
 
     def config_hash(self) -> str:
@@ -122,6 +146,12 @@ class ReplayConfig:
 
     def with_(self, **changes) -> ReplayConfig:
         return replace(self, **changes)
+
+    def arm(self, name: str) -> ReplayConfig:
+        """The configuration the baseline arm ``name`` replays with (same corpus, embedder, bar, floor)."""
+        from .baselines import ARMS
+
+        return replace(self, compare=(), **ARMS[name])
 
     def bar_for(self, agent_sessions_seen: int) -> float:
         """The bar in force for an agent that has seen this many sessions."""

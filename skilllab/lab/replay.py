@@ -1,22 +1,27 @@
 """Prequential replay of a session corpus: for each session, first recall, then distill.
 
-Sessions are taken in ``started_at`` order. For each one, the agent's library *as it stands* is
-asked for skills using only the task text (the test), the hits are logged, and then the session
+Sessions are taken in ``started_at`` order (ties keep file order, or are shuffled by ``seed``
+with ``shuffle_ties``). For each one, the agent's library *as it stands* is asked for skills
+using only the task text (the test), the hits are logged with their scores, and then the session
 is distilled into the library (the train step). The harness knows ``labels.family``; the
-distiller never sees it. A skill's family is the majority family of its source sessions. A query
-is *answerable* when an active (or in-review) skill of its family exists for that agent at that
-moment. See :mod:`skilllab.lab.metrics` for every metric.
+distiller never sees it. Every decision is attributed to a *unit* (a skill, or one branch of a
+branched skill) and a unit's family is the majority family of its sources, kept incrementally
+(:class:`~skilllab.lab.metrics.UnitBook`). A query is *answerable* when an active unit of its
+family exists for that agent at that moment. See :mod:`skilllab.lab.metrics` for every metric.
 
-:func:`run_replay` writes a run folder (complete or absent):
-``config.json``, ``events.csv``, ``metrics.json``, ``library/``, ``plots/``, ``report.md``.
+Each baseline arm in ``compare`` (default: ``nearest``) is replayed the same way on the same
+sessions. :func:`run_replay` writes a run folder (complete or absent): ``config.json``,
+``events.csv``, ``metrics.json``, ``recall_curve.csv``, ``library/``, ``plots/``, ``report.md``,
+and ``arms/<name>/`` with the same files for each baseline arm.
 """
 
 from __future__ import annotations
 
+import random
 import shutil
 import time
-from collections import defaultdict
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -24,10 +29,13 @@ import pandas as pd
 from .._fs import write_json
 from ..corpus import corpus_sha256, read_corpus
 from ..distill import distill_session, get_distiller
+from ..distill.actions import step_action
+from ..distill.transcript import find_placeholders, same_step, signature, templated
 from ..library import Library
 from . import metrics as M
 from . import plots
 from .config import ReplayConfig
+from .report import report
 from .rundir import RUN_SCHEMA, RunFolder, environment, utc_stamp
 
 EVENT_COLUMNS = ["seq", "session_id", "agent_id", "family", "success", "decision", "skill", "top_similarity", "bar",
@@ -35,7 +43,22 @@ EVENT_COLUMNS = ["seq", "session_id", "agent_id", "family", "success", "decision
                  # further columns, for analysis
                  "started_at", "novelty", "recall_top1_similarity", "recall_hits", "recall_hit_at_k", "recall_rr",
                  "answerable", "novel_family", "wrong_merge", "target_family", "prompt_tokens", "completion_tokens",
-                 "reason", "error"]
+                 "reason", "error",
+                 # attribution and ideal decisions (see skilllab.lab.metrics)
+                 "branch", "new_branch", "unit", "unit_family", "ideal", "actual", "decision_correct", "wrong_skip",
+                 # recall over every floor and its controls
+                 "recall_top1_score", "recall_top1_right", "seen_family", "random_right", "library_active"]
+
+
+@dataclass
+class ArmResult:
+    """One arm of a replay: its metrics, events and (when written) folder."""
+
+    name: str
+    metrics: dict
+    events: pd.DataFrame
+    details: dict = field(default_factory=dict)
+    curve: list = field(default_factory=list)
 
 
 @dataclass
@@ -44,51 +67,58 @@ class ReplayResult:
     metrics: dict
     events: pd.DataFrame
     config: ReplayConfig
+    arms: dict[str, ArmResult] = field(default_factory=dict)  # the baseline arms, by name
+    details: dict = field(default_factory=dict)
 
 
 def make_distiller(config: ReplayConfig):
-    if config.distiller.startswith("llm"):
-        opts = {"model": config.llm_model, "base_url": config.llm_base_url, "cassette": config.llm_cassette,
-                "cassette_mode": config.llm_cassette_mode}
-        if ":" in config.distiller:
-            opts["model"] = config.distiller.split(":", 1)[1]
-        return get_distiller("llm", **{k: v for k, v in opts.items() if v is not None})
-    return get_distiller(config.distiller)
+    extractive = {"similarity_weight": config.similarity_weight, "resolution_weight": config.resolution_weight,
+                  "phrasings": config.phrasings} if config.distiller == "extractive" else {}
+    return get_distiller(config.distiller, model=config.llm_model, base_url=config.llm_base_url,
+                         cassette=config.llm_cassette, cassette_mode=config.llm_cassette_mode, **extractive)
 
 
 def default_out(corpus: Path, config: ReplayConfig, results_dir: Path) -> Path:
     return Path(results_dir) / f"{utc_stamp()}_{Path(corpus).stem}_{config.config_hash()[:8]}"
 
 
+def load_sessions(corpus: Path, config: ReplayConfig):
+    sessions, problems = read_corpus(corpus, lenient=config.lenient)
+    if config.shuffle_ties:
+        rng = random.Random(config.seed)
+        keyed = [(s.started, rng.random(), i, s) for i, s in enumerate(sessions)]
+        sessions = [s for *_, s in sorted(keyed, key=lambda t: (t[0], t[1], t[2]))]
+    if config.agents:
+        sessions = [s for s in sessions if s.agent_id in config.agents]
+    if config.limit is not None:
+        sessions = sessions[: config.limit]
+    return sessions, problems
+
+
 def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: str | Path | None = None,
                results_dir: str | Path = "results", write: bool = True, distiller=None) -> ReplayResult:
-    """Replay ``corpus`` under ``config`` and (by default) write the run folder.
+    """Replay ``corpus`` under ``config`` (and each baseline arm) and, by default, write the run folder.
 
     ``distiller`` overrides ``config.distiller`` with an object (a scripted distiller in tests,
     or one of your own); the config still records the string.
     """
     config = config or ReplayConfig()
     corpus = Path(corpus)
-    sessions, problems = read_corpus(corpus, lenient=config.lenient)
-    if config.agents:
-        sessions = [s for s in sessions if s.agent_id in config.agents]
-    if config.limit is not None:
-        sessions = sessions[: config.limit]
+    sessions, problems = load_sessions(corpus, config)
     final = Path(out) if out else default_out(corpus, config, Path(results_dir))
     folder = RunFolder(final) if write else None
     work = folder.tmp if folder else Path(_tmpdir())
     try:
-        events, lib, t_wall = _loop(sessions, config, work / "library", distiller)
-        family_of = {s.session_id: s.family for s in sessions}
-        skills = _final_skills(lib)
-        metrics = M.compute(events, skills, family_of, k=config.recall_k, wall_seconds=t_wall,
-                            embed_seconds=getattr(lib.embedder, "seconds", 0.0))
-        df = pd.DataFrame(events, columns=EVENT_COLUMNS)
+        gold = gold_actions(sessions)
+        main = _arm("skilllab", sessions, config, work, distiller, gold)
+        arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold)
+                for name in config.compare}
+        result = ReplayResult(None, main.metrics, main.events, config, arms, main.details)
         if folder is None:
-            return ReplayResult(None, metrics, df, config)
-        sims = nearest_neighbour_similarities(lib)
-        _write(work, corpus, config, metrics, df, sims, problems, lib)
-        return ReplayResult(folder.commit(), metrics, df, config)
+            return result
+        _write(work, corpus, config, problems, main, arms)
+        result.path = folder.commit()
+        return result
     except BaseException:
         if folder:
             folder.abort()
@@ -104,12 +134,38 @@ def _tmpdir() -> str:
     return tempfile.mkdtemp(prefix="skilllab-replay-")
 
 
-def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller=None):
-    lib = Library(lib_root, embedder=config.embedder, cache_dir=config.cache_dir, index=config.index)
-    distiller = distiller or make_distiller(config)
+class _Arm:
+    """What one arm's replay leaves for writing: its events, library and figures' data."""
+
+    def __init__(self, name, events, lib, metrics, details, curve, sims):
+        self.name, self.events, self.lib, self.metrics = name, events, lib, metrics
+        self.details, self.curve, self.sims = details, curve, sims
+
+
+def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold) -> _Arm:
+    book = M.UnitBook()
+    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book)
     family_of = {s.session_id: s.family for s in sessions}
+    units, skills = final_units(lib)
+    support = step_support(units, book, sessions)
+    details: dict = {}
+    metrics = M.compute(events, units, book, family_of, k=config.recall_k, wall_seconds=t_wall,
+                        embed_seconds=getattr(lib.embedder, "seconds", 0.0), skills=skills,
+                        bootstrap=config.bootstrap, seed=config.seed, gold_actions=gold, step_support=support,
+                        details=details)
+    details["confusion"] = confusion(events)
+    details["skill_table"] = skill_rows(lib, book)
+    df = pd.DataFrame(events, columns=EVENT_COLUMNS)
+    return _Arm(name, df, lib, metrics, details, M.recall_curve(events), nearest_neighbour_similarities(lib))
+
+
+def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook):
+    lib = Library(lib_root, embedder=config.embedder, cache_dir=config.cache_dir, index=config.index,
+                  search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings})
+    distiller = distiller or make_distiller(config)
     agents: dict = {}
     seen: dict[str, int] = defaultdict(int)
+    seen_success: set[tuple[str, str]] = set()
     events = []
     t0 = time.perf_counter()
     iterator = sessions
@@ -129,34 +185,59 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller=None):
                                   when=when_ts)
         seen[s.agent_id] += 1
         fam = s.family
-        skill_fam = {n: M.majority([family_of.get(x) for x in e["sources"]])[0]
-                     for n, e in agent._entries.items() if e["status"] != "deprecated"}
-        answerable = fam is not None and fam in skill_fam.values()
-        # test: recall with the task text only, against the library as it stands
-        hits = agent.recall(s.task, k=config.recall_k, min_similarity=config.recall_min_similarity,
-                            when=s.started_at)
-        ranks = [i for i, h in enumerate(hits, 1) if skill_fam.get(h.name) == fam]
+        # the library as it stands: each active skill's units and their families
+        skill_fams: dict[str, set[str]] = {}
+        for name, branches in agent.active_units().items():
+            fams = {book.family(s.agent_id, M.unit_id(name, b)) for b in (None, *branches)} - {None}
+            skill_fams[name] = fams
+        present = set().union(*skill_fams.values()) if skill_fams else set()
+        answerable = fam is not None and fam in present
+        seen_family = fam is not None and (s.agent_id, fam) in seen_success
+        random_right = (sum(fam in f for f in skill_fams.values()) / len(skill_fams)) if skill_fams and fam else 0.0
+        # test: recall with the task text only, against the library as it stands; the top score is
+        # logged whatever the floor, so one replay gives the whole precision / false-recall curve
+        all_hits = agent.search(s.task, k=config.recall_k)
+        hits = [h for h in all_hits if h.similarity >= config.recall_min_similarity]
+        for h in hits:
+            agent.usage.record_use(h.name, s.started_at)
+        ranks = [i for i, h in enumerate(hits, 1) if fam in skill_fams.get(h.name, ())]
         top = hits[0] if hits else None
         # train: distill the session into the library
         res = distill_session(agent, s, distiller, bar=bar, k=config.candidates_k, skip_above=config.skip_above,
                               failed_to_dead_ends=config.failed_to_dead_ends)
-        target_family = skill_fam.get(res.skill) if res.decision == "update" else None
+        unit = M.unit_id(res.skill, res.branch) if res.decision in ("create", "update", "skip") else None
+        unit_family = book.family(s.agent_id, unit)
+        actual = _actual(res)
+        ideal = ("keep" if answerable else "create") if (s.success and fam is not None) else None
+        correct = bool(ideal) and ((ideal == "create" and actual == "create")
+                                   or (ideal == "keep" and actual in ("update", "skip") and unit_family == fam))
+        if unit is not None:
+            book.add(s.agent_id, unit, fam, s.session_id, source=res.decision in ("create", "update"))
+        if s.success and fam is not None:
+            seen_success.add((s.agent_id, fam))
         if config.record_outcomes and top is not None and top.name in agent:
             agent.record_outcome(top.name, s.success, when=s.started_at)
+        target_family = unit_family if res.decision == "update" else None
         events.append({
             "seq": seq, "session_id": s.session_id, "agent_id": s.agent_id, "family": fam, "success": s.success,
             "decision": res.decision, "skill": res.skill, "top_similarity": res.top_similarity, "bar": bar,
             "library_size": len(agent), "recall_top1": top.name if top else None,
-            "recall_top1_family": skill_fam.get(top.name) if top else None,
-            "recall_correct": bool(answerable and top is not None and skill_fam.get(top.name) == fam),
+            "recall_top1_family": _fam_label(skill_fams.get(top.name)) if top else None,
+            "recall_correct": bool(answerable and top is not None and fam in skill_fams.get(top.name, ())),
             "llm_calls": res.llm_calls, "started_at": s.started_at, "novelty": res.novelty,
             "recall_top1_similarity": round(top.similarity, 6) if top else None,
             "recall_hits": " ".join(h.name for h in hits), "recall_hit_at_k": bool(answerable and ranks),
             "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0, "answerable": answerable,
-            "novel_family": fam is not None and fam not in skill_fam.values(),
-            "wrong_merge": res.decision == "update" and target_family is not None and target_family != fam,
+            "novel_family": fam is not None and not answerable,
+            "wrong_merge": actual == "update" and target_family is not None and target_family != fam,
             "target_family": target_family, "prompt_tokens": res.prompt_tokens,
             "completion_tokens": res.completion_tokens, "reason": res.reason, "error": res.error,
+            "branch": res.branch, "new_branch": bool(res.new_branch), "unit": unit, "unit_family": unit_family,
+            "ideal": ideal, "actual": actual, "decision_correct": correct,
+            "wrong_skip": actual == "skip" and unit_family is not None and unit_family != fam,
+            "recall_top1_score": round(all_hits[0].similarity, 6) if all_hits else None,
+            "recall_top1_right": bool(all_hits) and fam is not None and fam in skill_fams.get(all_hits[0].name, ()),
+            "seen_family": seen_family, "random_right": round(random_right, 6), "library_active": len(skill_fams),
         })
     t_wall = time.perf_counter() - t0
     for a in agents.values():
@@ -164,13 +245,126 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller=None):
     return events, lib, t_wall
 
 
-def _final_skills(lib: Library) -> list[M.FinalSkill]:
-    out = []
+def _fam_label(fams: set[str] | None) -> str | None:
+    return "+".join(sorted(fams)) if fams else None
+
+
+def _actual(res) -> str:
+    if res.decision == "create" or (res.decision == "update" and res.new_branch):
+        return "create"
+    if res.decision == "update":
+        return "update"
+    if res.decision == "skip":
+        return "skip" if res.skill else "skip (no target)"
+    if res.decision in ("invalid", "error"):
+        return "invalid/error"
+    return res.decision  # gated
+
+
+def confusion(events: list[dict]) -> dict[str, dict[str, int]]:
+    """Ideal decision (rows) against what was done (columns), over successful labelled sessions.
+    ``skip``/``update`` are split by whether the unit was of the session's family."""
+    table: dict[str, dict[str, int]] = {i: Counter() for i in M.IDEALS}
+    for e in events:
+        if not e.get("ideal"):
+            continue
+        col = e["actual"]
+        if col == "create" and e["new_branch"]:
+            col = "new branch"
+        if col in ("update", "skip"):
+            col += " (same family)" if e["unit_family"] == e["family"] else " (other family)"
+        table[e["ideal"]][col] += 1
+    return {i: dict(c) for i, c in table.items()}
+
+
+def final_units(lib: Library) -> tuple[list[M.FinalUnit], int]:
+    """Every unit of the final library (one per branch, plus the skill itself), and the skill count."""
+    from ..runbook import Runbook
+
+    out, skills = [], 0
     for agent_id in lib.agents():
         agent = lib.agent(agent_id, create=False)
         for info in agent.list():
-            out.append(M.FinalSkill(agent_id, info.name, info.status, info.sources))
+            skills += 1
+            skill = agent.get(info.name)
+            rb = Runbook.of(skill)
+            body = skill.body()
+            common = rb.steps
+            out.append(M.FinalUnit(agent_id, info.name, info.name, info.status,
+                                   tuple(common + [s for b in rb.branches for s in b.fix]), body))
+            for b in rb.branches:
+                out.append(M.FinalUnit(agent_id, info.name, M.unit_id(info.name, b.id), info.status,
+                                       tuple(common + b.fix), rb.unit_text(skill, b)))
+        agent.close()
+    return out, skills
+
+
+def step_support(units: list[M.FinalUnit], book: M.UnitBook, sessions) -> dict:
+    """For each unit with sources, the share of its source sessions that made each of its steps.
+
+    A skill's common steps are measured over all the skill's sources; a branch's own steps over
+    the branch's sources. A session made a step when one of its calls has the step's action key
+    or the same value-free signature.
+    """
+    by_id = {s.session_id: s for s in sessions}
+    calls_of: dict[str, list] = {}
+
+    def calls(sid: str):
+        if sid not in calls_of:
+            s = by_id.get(sid)
+            steps = s.tool_steps() if s else []
+            ph = find_placeholders(s.task, [st.command for st in steps]) if s else {}
+            calls_of[sid] = [(st.action.key, signature(f"`{templated(st.command, ph)}`")) for st in steps]
+        return calls_of[sid]
+
+    skill_sources: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (agent, unit), ids in book.source_ids.items():
+        skill_sources[(agent, M.skill_of(unit))].extend(ids)
+    out: dict = {}
+    for u in units:
+        if u.unit == u.skill and any(v.skill == u.skill and v.unit != v.skill and v.agent == u.agent for v in units):
+            continue  # a branched skill is measured through its branches
+        own = book.source_ids.get((u.agent, u.unit), [])
+        if not own:
+            continue
+        per_step = {}
+        for step in dict.fromkeys(u.steps):
+            act = step_action(step)
+            sig = signature(step)
+            pool = skill_sources[(u.agent, u.skill)] if u.unit != u.skill else own
+            hits = sum(1 for sid in pool if any(k == act.key or same_step(sig, cs) for k, cs in calls(sid)))
+            per_step[step] = hits / len(pool) if pool else 0.0
+        out[(u.agent, u.unit)] = per_step
     return out
+
+
+def gold_actions(sessions) -> dict[str, list[str]]:
+    """Each family's solving actions from ``labels.write_actions`` (the most common list), when labelled."""
+    seen: dict[str, Counter] = defaultdict(Counter)
+    for s in sessions:
+        acts = s.labels.get("write_actions")
+        if s.family is not None and isinstance(acts, list) and all(isinstance(a, str) for a in acts):
+            seen[s.family][tuple(dict.fromkeys(acts))] += 1
+    return {fam: list(c.most_common(1)[0][0]) for fam, c in seen.items()}
+
+
+def skill_rows(lib: Library, book: M.UnitBook) -> list[dict]:
+    """One row per final skill: versions, sources, families with shares, last use (for the report)."""
+    rows = []
+    for agent_id in lib.agents():
+        agent = lib.agent(agent_id, create=False)
+        for info in agent.list():
+            fams: Counter = Counter()
+            for (a, unit), c in book.sources.items():
+                if a == agent_id and M.skill_of(unit) == info.name:
+                    fams.update(c)
+            total = sum(fams.values())
+            rows.append({"agent": agent_id, "skill": info.name, "status": info.status, "version": info.version,
+                         "sources": len(info.sources), "branches": len(agent.active_units().get(info.name, ())),
+                         "families": ", ".join(f"{f} {n / total:.0%}" for f, n in fams.most_common()) if total else "",
+                         "last_used": agent.usage.get(info.name).last_used or ""})
+        agent.close()
+    return sorted(rows, key=lambda r: (-r["sources"], r["agent"], r["skill"]))
 
 
 def nearest_neighbour_similarities(lib: Library) -> dict[str, list[float]]:
@@ -178,65 +372,50 @@ def nearest_neighbour_similarities(lib: Library) -> dict[str, list[float]]:
     out = {}
     for agent_id in lib.agents():
         agent = lib.agent(agent_id, create=False)
-        names = agent.names()
-        if len(names) < 2:
-            out[agent_id] = []
-            continue
-        vecs = agent.embedder.embed([agent.get(n).search_text() for n in names])
-        sims = []
-        for n, v in zip(names, vecs):
-            hits = [h for h in agent.search_vector(v, k=2, include_deprecated=True) if h.name != n]
-            if hits:
-                sims.append(round(hits[0].similarity, 6))
-        out[agent_id] = sims
+        out[agent_id] = agent.nearest_neighbour_similarities()
+        agent.close()
     return out
 
 
-def _write(work: Path, corpus: Path, config: ReplayConfig, metrics: dict, df: pd.DataFrame,
-           sims: dict, problems, lib: Library) -> None:
+def _write(work: Path, corpus: Path, config: ReplayConfig, problems, main: _Arm, arms: dict[str, _Arm]) -> None:
     write_json(work / "config.json", {
         "schema": RUN_SCHEMA, "config": config.to_dict(), "config_hash": config.config_hash(),
-        "embedder_id": lib.embedder.id, "corpus": str(corpus), "corpus_sha256": corpus_sha256(corpus),
+        "embedder_id": main.lib.embedder.id, "corpus": str(corpus), "corpus_sha256": corpus_sha256(corpus),
         "seed": config.seed, "skipped_lines": [str(p) for p in problems], "environment": environment(),
+        "arms": {name: config.arm(name).to_dict() for name in arms},
     })
-    df.to_csv(work / "events.csv", index=False)
-    write_json(work / "metrics.json", metrics)
-    write_json(work / "nn_similarity.json", sims)
-    for agent_id in lib.agents():
-        shutil.rmtree(lib.root / agent_id / "index", ignore_errors=True)  # rebuildable from the files
-    paths = plots.save_all(df, sims, work / "plots")
-    (work / "report.md").write_text(report(corpus, config, metrics, paths, lib.embedder.id), encoding="utf-8")
+    for arm, folder in [(main, work)] + [(a, work / "arms" / a.name) for a in arms.values()]:
+        folder.mkdir(parents=True, exist_ok=True)
+        arm.events.to_csv(folder / "events.csv", index=False)
+        write_json(folder / "metrics.json", arm.metrics)
+        write_json(folder / "details.json", {k: v for k, v in arm.details.items()})
+        write_json(folder / "nn_similarity.json", arm.sims)
+        pd.DataFrame(arm.curve, columns=["floor", "false_recall_rate", "recall_p_at_1"]).to_csv(
+            folder / "recall_curve.csv", index=False)
+        for agent_id in arm.lib.agents():
+            shutil.rmtree(arm.lib.root / agent_id / "index", ignore_errors=True)  # rebuildable from the files
+    paths = plots.save_all(main.events, main.sims, work / "plots",
+                           curves={"skilllab": main.curve, **{n: a.curve for n, a in arms.items()}})
+    text = report(corpus, config, main.metrics, paths, main.lib.embedder.id, main.details,
+                  {n: (a.metrics, a.details) for n, a in arms.items()})
+    (work / "report.md").write_text(text, encoding="utf-8")
 
 
-def report(corpus: Path, config: ReplayConfig, metrics: dict, plot_paths: dict, embedder_id: str) -> str:
-    who = ("the **extractive** distiller (deterministic, no LLM)" if config.distiller == "extractive"
-           else f"the **{config.distiller}** distiller (model `{config.llm_model}`"
-                + (f", cassette `{config.llm_cassette}`" if config.llm_cassette else "") + ")")
-    lines = [f"# Replay of `{corpus.name}`", "",
-             f"Decisions in this run were made by {who}; embeddings by `{embedder_id}`; "
-             f"novelty bar {config.novelty_bar:g}" + (f" with schedule {list(map(list, config.bar_schedule))}"
-                                                      if config.bar_schedule else "")
-             + f"; recall k={config.recall_k}, min similarity {config.recall_min_similarity:g}.", "",
-             "| metric | value | better | meaning |", "|---|---|---|---|"]
-    for key, (meaning, better) in M.METRICS.items():
-        v = metrics.get(key)
-        shown = "n/a" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
-        lines.append(f"| `{key}` | {shown} | {better or ''} | {meaning} |")
-    lines.append("")
-    for name, path in plot_paths.items():
-        lines += [f"## {name.replace('_', ' ').capitalize()}", "", f"![{name}](plots/{Path(path).name})", ""]
-    return "\n".join(lines)
+SUMMARY_KEYS = ["sessions", "skills", "units", "created", "updated", "skipped", "gated_failed", "duplicate_rate",
+                "purity", "attributed_purity", "family_coverage", "absorbed_families", "decision_accuracy",
+                "wrong_skip_rate", "wrong_merge_rate", "missed_novel_rate", "recall_p_at_1", "recall_hit_at_k",
+                "recall_mrr", "false_recall_rate", "recall_auc", "recall_p_at_1_at_fr20", "recall_p_at_1_at_fr30",
+                "recall_p_at_1_random", "recall_seen_p_at_1", "recall_seen_p_at_1_oracle", "action_recall",
+                "step_noise", "median_steps", "llm_calls", "wall_seconds", "embed_seconds", "sessions_per_second"]
 
 
-def summary_table(metrics: dict) -> str:
-    keys = ["sessions", "skills", "created", "updated", "skipped", "gated_failed", "duplicate_rate", "purity",
-            "family_coverage", "wrong_merge_rate", "missed_novel_rate", "recall_p_at_1", "recall_hit_at_k",
-            "recall_mrr", "false_recall_rate", "llm_calls", "wall_seconds", "embed_seconds", "sessions_per_second"]
-    w = max(map(len, keys))
-    rows = []
-    for k in keys:
-        v = metrics.get(k)
-        rows.append(f"{k.ljust(w)}  {'n/a' if v is None else (f'{v:.3f}' if isinstance(v, float) else v)}")
+def summary_table(metrics: dict, arms: dict[str, dict] | None = None) -> str:
+    """The terminal summary: every headline metric with its interval, baseline arms beside it."""
+    arms = arms or {}
+    w = max(map(len, SUMMARY_KEYS))
+    cols = ["skilllab", *arms]
+    rows = [f"{'':{w}}  " + "  ".join(f"{c:<24}" for c in cols)]
+    for k in SUMMARY_KEYS:
+        vals = [M.fmt_ci(metrics, k)] + [M.fmt_ci(m, k) for m in arms.values()]
+        rows.append(f"{k.ljust(w)}  " + "  ".join(f"{v:<24}" for v in vals).rstrip())
     return "\n".join(rows)
-
-

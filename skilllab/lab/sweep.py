@@ -47,20 +47,28 @@ def points(grid: dict[str, list], base: ReplayConfig) -> list[tuple[dict, Replay
     return out
 
 
-def run_point(corpus: str, config: dict, folder: str) -> dict:
-    """Replay one point into ``folder`` unless it is already there; return its metrics."""
+def run_point(corpus: str, config: dict, folder: str) -> dict[str, dict]:
+    """Replay one point into ``folder`` unless it is already there; return each arm's metrics
+    (``skilllab`` and every baseline arm of the point's config)."""
     from .replay import run_replay
 
     folder_p = Path(folder)
-    if (folder_p / "metrics.json").exists():
-        return json.loads((folder_p / "metrics.json").read_text())
-    res = run_replay(corpus, ReplayConfig.from_dict(config), out=folder_p)
-    return res.metrics
+    if not (folder_p / "metrics.json").exists():
+        run_replay(corpus, ReplayConfig.from_dict(config), out=folder_p)
+    out = {"skilllab": json.loads((folder_p / "metrics.json").read_text())}
+    arms = folder_p / "arms"
+    if arms.is_dir():
+        for d in sorted(arms.iterdir()):
+            if (d / "metrics.json").exists():
+                out[d.name] = json.loads((d / "metrics.json").read_text())
+    return out
 
 
 def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | None = None, *,
               out: str | Path = "results/sweep", backend: str = "local", scheduler: str | None = None,
               n_jobs: int = 2) -> pd.DataFrame:
+    """Run every point of ``grid``; ``summary.csv`` has one row per point and arm (``arm`` column:
+    ``skilllab`` or a baseline arm's name), ``param_*`` columns, then every metric."""
     base = base or ReplayConfig()
     corpus = str(Path(corpus).resolve())
     out = Path(out)
@@ -76,11 +84,12 @@ def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | No
     else:
         raise ConfigError(f"backend {backend!r}: choose local or dask")
     rows = []
-    for (params, cfg), (_, _, folder), metrics in zip(pts, jobs, results):
-        row = {f"param_{k}": v for k, v in params.items()}
-        row.update({"config_hash": cfg.config_hash()[:8], "run": folder})
-        row.update({k: metrics.get(k) for k in METRIC_KEYS})
-        rows.append(row)
+    for (params, cfg), (_, _, folder), per_arm in zip(pts, jobs, results):
+        for arm, metrics in per_arm.items():
+            row = {f"param_{k}": v for k, v in params.items()}
+            row.update({"arm": arm, "config_hash": cfg.config_hash()[:8], "run": folder})
+            row.update({k: metrics.get(k) for k in METRIC_KEYS})
+            rows.append(row)
     summary = pd.DataFrame(rows)
     atomic_write(out / "summary.csv", summary.to_csv(index=False))
     write_json(out / "sweep.json", {"corpus": corpus, "grid": grid, "base": base.to_dict(), "backend": backend})

@@ -16,7 +16,9 @@ What it models (see ``families.py`` for the content):
   ``tls-cert-expiry`` family stops working; the next sessions fail with it, later ones find the
   cert-manager procedure that replaces it (``labels.drift`` is ``pre`` or ``post``).
 
-Ground truth is in ``labels.family``. The same seed always gives the same file.
+Ground truth is in ``labels.family`` and ``labels.write_actions`` (the value-free keys of the
+fix calls that change something, which a runbook for the family should name). The same seed
+always gives the same file.
 """
 
 from __future__ import annotations
@@ -129,6 +131,22 @@ class _Transcript:
         self.messages.append({"role": "assistant", "content": text})
 
 
+def _write_actions(fix: list[str], v: dict) -> list[str]:
+    """The value-free keys of the family's fix calls that change something: the gold actions a
+    runbook for the family should name (``labels.write_actions``, as in the tau2 corpora)."""
+    from ...distill.actions import WRITE, classify_tool
+    from ...session import parse_arguments, raw_command
+
+    out = []
+    for spec in fix:
+        call, _ = _tool_call(_fill(spec.split(" => ")[0].strip(), v), 0)
+        args = parse_arguments(call["function"]["arguments"])
+        act = classify_tool(call["function"]["name"], args, raw_command(args, call["function"]["name"]))
+        if act.kind == WRITE and act.key not in out:
+            out.append(act.key)
+    return out
+
+
 def _weights(n: int, s: float) -> list[float]:
     return [1.0 / (rank + 1) ** s for rank in range(n)]
 
@@ -184,6 +202,7 @@ def generate(seed: int = 7, sessions: int = 600, *, start: str = "2026-01-05T00:
         if dead and (rng.random() < p_dead_end or not success):
             cmd, outp, why = [p.strip() for p in rng.choice(dead).split(" => ")]
             tr.call(f"{cmd} => {outp}", v, note=_fill(why, v))
+        labels["write_actions"] = _write_actions(fix, v)
         summary = None
         if success:
             for spec in fix:

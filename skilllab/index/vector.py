@@ -1,4 +1,4 @@
-"""Vector indexes keyed by skill name: ``hnsw`` (hnswlib, the default) and ``exact`` (numpy).
+"""Vector indexes keyed by document name: ``hnsw`` (hnswlib, the default) and ``exact`` (numpy).
 
 Both speak one small protocol: ``upsert``, ``remove``, ``search`` (cosine similarity, higher
 is closer) plus ``save``/``load``. hnswlib's cosine *distance* is turned into a similarity in
@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ._fs import atomic_write, read_json, write_json
+from .._fs import atomic_write, read_json, write_json
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class VectorIndex(Protocol):
     def remove(self, name: str) -> None: ...
     def search(self, vector: np.ndarray, k: int,
                allow: Callable[[str], bool] | None = None) -> list[Hit]: ...
+    def vectors(self, names: list[str]) -> np.ndarray: ...
     def __len__(self) -> int: ...
     def __contains__(self, name: str) -> bool: ...
 
@@ -117,6 +118,12 @@ class HnswIndex:
     def _vectors(self, names: list[str]) -> np.ndarray:
         return np.asarray(self._index.get_items([self._label[n] for n in names]), dtype=np.float32)
 
+    def vectors(self, names: list[str]) -> np.ndarray:
+        """The stored vectors of ``names`` (live names only), one row each."""
+        if not names:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._vectors(names)
+
     def save(self, path: Path) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +184,9 @@ class ExactIndex:
         if new_rows:
             self._mat = np.vstack([self._mat, np.asarray(new_rows, dtype=np.float32)])
 
+    def vectors(self, names: list[str]) -> np.ndarray:
+        return self._mat[[self._pos[n] for n in names]] if names else np.zeros((0, self.dim), dtype=np.float32)
+
     def remove(self, name: str) -> None:
         if name in self._pos:
             i = self._pos.pop(name)
@@ -223,7 +233,7 @@ def make_index(kind: str, dim: int, **params) -> VectorIndex:
     try:
         cls = INDEX_KINDS[kind]
     except KeyError:
-        from .errors import ConfigError
+        from ..errors import ConfigError
 
         raise ConfigError(f"unknown index {kind!r}; choose one of: {', '.join(INDEX_KINDS)}") from None
     return cls(dim, **params)
