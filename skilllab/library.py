@@ -67,6 +67,7 @@ class SkillHit:
     description: str
     status: str
     path: str
+    own_similarity: float | None = None  # the score of the skill's own text alone (no learned phrasing)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "similarity": round(self.similarity, 6),
@@ -301,11 +302,12 @@ class Agent:
         entries = self.index.entries
         allow = None if include_deprecated else (lambda n: entries[n].status != "deprecated")
         out = []
-        for name, score in self.index.search(text, k, allow):
+        for name, score, own in self.index.search(text, k, allow):
             if min_similarity is not None and score < min_similarity:
                 continue
             e = entries[name]
-            out.append(SkillHit(name, score, e.description, e.status, str(self.store.skill_dir(name) / "SKILL.md")))
+            out.append(SkillHit(name, score, e.description, e.status, str(self.store.skill_dir(name) / "SKILL.md"),
+                                own))
         return out
 
     def nearest_neighbour_similarities(self) -> list[float]:

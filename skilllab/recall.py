@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .library import SkillHit
 
-DEFAULT_MIN_SIMILARITY = 0.35
+DEFAULT_MIN_SIMILARITY = 0.45
 DEFAULT_BUDGET_CHARS = 6000
 
 

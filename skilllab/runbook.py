@@ -211,3 +211,56 @@ def _attrs(text: str) -> dict[str, str]:
         if sep:
             out[k.strip()] = v.strip()
     return out
+
+
+# ---- the rules every written skill must pass -------------------------------------------------------
+ALLOWED_TOP_LEVEL = ("name", "description", "license", "compatibility", "metadata", "allowed-tools")
+MAX_STEP_CHARS = 300
+MAX_NAME_WORDS = 5
+
+
+def check_written(skill: Skill, *, task: str | None = None, new: bool = False,
+                  keep_keys: tuple[str, ...] = (), runbook: bool = True) -> None:
+    """Raise :class:`~skilllab.errors.InvalidSkill` naming the first rule ``skill`` breaks.
+
+    The Agent Skills reference rules (a valid ``name`` equal to its folder, a ``description`` of
+    1 to 1024 characters, only the allowed top-level keys, ``metadata`` of strings), the sections a
+    person expects, a Steps section with at least one step, no step longer than 300 characters,
+    and, for a new skill, a name of at most five words and a description that says more than the
+    task it came from (``runbook=False`` checks the format rules only). ``keep_keys`` are top-level keys a person added by hand to the previous
+    version (kept, though the reference would not list them).
+    """
+    from .errors import InvalidSkill
+    from .skill import REQUIRED_SECTIONS
+
+    skill.validate(require_sections=True)
+    extra = [k for k in skill.front if k not in ALLOWED_TOP_LEVEL and k not in keep_keys]
+    if extra:
+        raise InvalidSkill(f"front matter: {extra[0]!r} is not an Agent Skills top-level key "
+                           f"(allowed: {', '.join(ALLOWED_TOP_LEVEL)}); put it under metadata")
+    comp = skill.front.get("compatibility")
+    if comp is not None and (not isinstance(comp, str) or len(comp) > 500):
+        raise InvalidSkill("compatibility: must be a string of at most 500 characters")
+    for h in REQUIRED_SECTIONS:
+        if not skill.has_section(h):
+            raise InvalidSkill(f"body: missing section {h!r}")
+    rb = Runbook.of(skill)
+    steps = rb.all_steps() or skill.items(STEPS)
+    if not steps:
+        raise InvalidSkill("Steps: no step")
+    if not runbook:
+        return  # a remembered task (the baseline arm): the format rules only
+    for s in steps:
+        if len(s) > MAX_STEP_CHARS:
+            raise InvalidSkill(f"Steps: a step of {len(s)} characters (at most {MAX_STEP_CHARS}; keep long scripts "
+                               f"as files under scripts/): {s[:60]!r}...")
+    if new:
+        words = [w for w in skill.name.split("-") if not w.isdigit()]  # a "-2" suffix is not a word
+        if len(words) > MAX_NAME_WORDS:
+            raise InvalidSkill(f"name: {skill.name!r} has {len(words)} words; use at most {MAX_NAME_WORDS} "
+                               "(verb, object, the cause that tells it apart)")
+        if task:
+            t, d = " ".join(task.split()).lower(), " ".join(skill.description.split()).lower()
+            if d.rstrip(".") == t.rstrip(".") or (len(t) >= 200 and t[:200] in d):
+                raise InvalidSkill("description: it repeats the task; say what the skill does and when to use it "
+                                   "in one or two sentences")

@@ -192,9 +192,18 @@ def test_bar_from_agent_settings_and_per_call(agent):
     assert agent.library.agent("sre-oncall").settings.novelty_bar == 0.95  # another replica sees it
     assert "set novelty bar 0.5 -> 0.95: young agent" in agent.store.git.log("agent.toml")[-1].message
     agent.distill(crashloop("s-1"))
-    res = agent.distill(session("s-2", "Node ip-10-0-3-4 is under DiskPressure and evicting pods", DISK,
-                                summary="pruned images", started_at="2026-03-04T00:00:00Z"))
+    # the same pods crash for a cause of their own: novelty 0.6, a new skill at the default bar
+    odd = session("s-2", "checkout-api is down after the config change in namespace payments", [
+        ("kubectl -n payments get pods -l app=checkout-api", "checkout-api-7d9f8b6c4-x2k9p   0/1   CrashLoopBackOff"),
+        ("kubectl -n payments get configmap checkout-api -o yaml", "LISTEN_PORT: 80801"),
+        ("kubectl -n payments edit configmap checkout-api", "configmap/checkout-api edited")],
+        summary="fixed the listen port in the config map", started_at="2026-03-04T00:00:00Z")
+    res = agent.distill(odd)
     assert res.bar == 0.95 and res.decision == "update" and res.new_branch  # strict bar: a branch, not a skill
+    # a different problem altogether still gets a skill of its own: no bar makes a grab bag
+    res = agent.distill(session("s-4", "Node ip-10-0-3-4 is under DiskPressure and evicting pods", DISK,
+                                summary="pruned images", started_at="2026-03-04T01:00:00Z"))
+    assert res.decision == "create" and "checked other things" in res.reason
     res = agent.distill(session("s-3", "TLS certificate for shop.example.com expired", [
         ("openssl s_client -connect shop.example.com:443", "notAfter=Mar  1 00:00:00 2026 GMT")],
         summary="renewed the certificate", started_at="2026-03-05T00:00:00Z"), bar=0.0)

@@ -21,9 +21,9 @@ def completion(content: str, prompt_tokens: int = 900, completion_tokens: int = 
                   "total_tokens": prompt_tokens + completion_tokens}}}
 
 
-def create_reply(name="crashloop-missing-secret-ref", novelty=0.9):
+def create_reply(name="restore-renamed-secret-ref", novelty=0.9):
     return json.dumps({
-        "decision": "create", "target": None, "novelty": novelty,
+        "decision": "create", "target": None, "branch": "re-point the secret reference", "novelty": novelty,
         "reason": "no candidate covers crash loops from a renamed secret",
         "skill": {
             "name": name,
@@ -31,19 +31,26 @@ def create_reply(name="crashloop-missing-secret-ref", novelty=0.9):
                            "Use when previous-container logs say a variable from a secret is not set.",
             "when_to_use": "Pods crash loop and `logs --previous` shows a missing environment variable.",
             "steps": ["`kubectl -n <namespace> logs deploy/<service> --previous`",
-                      "`kubectl -n <namespace> get deploy <service> -o yaml` and compare secretKeyRef names",
-                      "Patch the reference, then `kubectl -n <namespace> rollout status deploy/<service>`"],
+                      "`kubectl -n <namespace> get deploy <service> -o yaml` and compare secretKeyRef names"],
+            "branches": [{"title": "re-point the secret reference",
+                          "signal": "panic: DATABASE_URL not set",
+                          "fix": ["`kubectl -n <namespace> patch deploy <service> -p <patch>`",
+                                  "`kubectl -n <namespace> rollout status deploy/<service>`"],
+                          "dead_ends": ["Deleting the pod: the new pod crashed the same way"]}],
             "what_worked": ["Pointing secretKeyRef at the renamed secret"],
             "what_didnt_work": ["Deleting the pod: the new pod crashed the same way"],
             "changelog": "created from a crash loop caused by a renamed secret"}})
 
 
-def update_reply(target, steps):
+def update_reply(target, steps, branches=None, branch="re-point the secret reference"):
+    branches = branches or [{"title": "re-point the secret reference", "signal": "panic: DATABASE_URL not set",
+                             "fix": ["`kubectl -n <namespace> patch deploy <service> -p <patch>`"], "dead_ends": []}]
     return json.dumps({
-        "decision": "update", "target": target, "novelty": 0.2, "reason": "same cause, adds a check of the secrets",
+        "decision": "update", "target": target, "branch": branch, "novelty": 0.2,
+        "reason": "same cause, adds a check of the secrets",
         "skill": {"name": target, "description": "Fix pods in CrashLoopBackOff whose secret reference is stale. "
                                                    "Use when logs say a variable from a secret is not set.",
-                  "when_to_use": "Pods crash loop with a missing variable.", "steps": steps,
+                  "when_to_use": "Pods crash loop with a missing variable.", "steps": steps, "branches": branches,
                   "what_worked": ["Pointing secretKeyRef at the renamed secret"],
                   "what_didnt_work": ["Deleting the pod"], "changelog": "added a check of existing secrets"}})
 
@@ -66,9 +73,8 @@ def crash(sid, day=2, success=True):
 
 
 def test_create_then_update_one_call_each_none_when_gated(agent):
-    steps = ["`kubectl -n <namespace> logs deploy/<service> --previous`", "`kubectl -n <namespace> get secrets`",
-             "Patch the reference and watch the rollout"]
-    with StubOpenAI([completion(create_reply()), completion(update_reply("crashloop-missing-secret-ref", steps))]) as stub:
+    steps = ["`kubectl -n <namespace> logs deploy/<service> --previous`", "`kubectl -n <namespace> get secrets`"]
+    with StubOpenAI([completion(create_reply()), completion(update_reply("restore-renamed-secret-ref", steps))]) as stub:
         dist = llm(stub)
         r1 = distill_session(agent, crash("s-1"), dist)
         r2 = distill_session(agent, crash("s-2", success=False, day=3), dist)
@@ -76,17 +82,21 @@ def test_create_then_update_one_call_each_none_when_gated(agent):
         assert len(stub.requests) == 2  # one per session that passed the gate, none for the failed one
     assert (r1.decision, r1.llm_calls, r1.prompt_tokens, r1.completion_tokens) == ("create", 1, 900, 300)
     assert (r2.decision, r2.llm_calls) == ("gated", 0)
-    assert (r3.decision, r3.llm_calls, r3.skill) == ("update", 1, "crashloop-missing-secret-ref")
-    skill = agent.get("crashloop-missing-secret-ref")
+    assert (r3.decision, r3.llm_calls, r3.skill) == ("update", 1, "restore-renamed-secret-ref")
+    skill = agent.get("restore-renamed-secret-ref")
     assert skill.version == 2 and skill.sources == ["s-1", "s-3"]
-    assert skill.items("Steps") == steps
+    from skilllab.runbook import Runbook
+
+    rb = Runbook.of(skill)
+    assert rb.steps == steps and rb.branches[0].sources == ["s-1", "s-3"] and rb.branches[0].key == "kubectl patch deploy"
+    assert r1.branch == r3.branch == rb.branches[0].id
     assert "v2: added a check of existing secrets (session s-3)" in skill.section("Changelog")
     body = stub.requests[0]["body"]
     assert body["response_format"]["type"] == "json_schema" and body["model"] == "stub-model"
     sent = json.dumps(body)
     assert "crashloop-missing-config" not in sent  # labels never sent
     second = json.loads(stub.requests[1]["body"]["messages"][1]["content"])
-    assert [c["name"] for c in second["candidates"]] == ["crashloop-missing-secret-ref"]
+    assert [c["name"] for c in second["candidates"]] == ["restore-renamed-secret-ref"]
     assert "## Steps" in second["candidates"][0]["document"]  # the candidate's full text
 
 
@@ -115,7 +125,7 @@ def test_unusable_output_twice_is_skipped_and_writes_nothing(agent):
     bad = json.dumps({"decision": "rewrite-everything", "novelty": 2})
     with StubOpenAI([completion(bad), completion("[]")]) as stub:
         res = distill_session(agent, crash("s-1"), llm(stub))
-    assert res.decision == "skip" and res.llm_calls == 2 and "not a JSON object" in res.error
+    assert res.decision == "error" and res.llm_calls == 2 and "not a JSON object" in res.error
     assert agent.store.git.head() == head and len(agent) == 0
     assert agent.ledger.get("s-1")["error"] == res.error
 
@@ -125,13 +135,13 @@ def test_refusal_is_malformed(agent):
     refusal["body"]["choices"][0]["message"]["refusal"] = "I can't help with that."
     with StubOpenAI([refusal, refusal]) as stub:
         res = distill_session(agent, crash("s-1"), llm(stub))
-    assert res.decision == "skip" and "refused" in res.error
+    assert res.decision == "error" and "refused" in res.error
 
 
 def test_timeout_is_recorded_not_raised(agent):
     with StubOpenAI([{"sleep": 1.5, **completion(create_reply())}, {"sleep": 1.5, **completion(create_reply())}]) as stub:
         res = distill_session(agent, crash("s-1"), llm(stub, timeout=0.3, max_retries=1))
-    assert res.decision == "skip" and res.error.startswith("APITimeoutError") and len(agent) == 0
+    assert res.decision == "error" and res.error.startswith("APITimeoutError") and len(agent) == 0
 
 
 def test_update_target_must_have_been_shown(agent):
@@ -154,3 +164,36 @@ def test_cassette_replay_is_reproducible_and_free(tmp_path, minilm):
     assert outcomes[0] == outcomes[1]
     text = cassette.read_text()
     assert "sk-test-key-not-real" not in text and len(text.splitlines()) == 1
+
+
+def test_llm_writes_a_branchy_runbook_and_bad_ones_are_repaired_or_rejected(agent, tmp_path):
+    from skilllab.runbook import Runbook
+
+    cassette = tmp_path / "branchy.jsonl"
+    second = {"title": "allow egress to the database", "signal": "FATAL: could not connect to <database>",
+              "fix": ["`kubectl -n <namespace> apply -f netpol/<service>-allow-db.yaml`"],
+              "dead_ends": ["Restarting the pods: the policy still blocks the port"]}
+    first = json.loads(update_reply("x", []))["skill"]["branches"][0]
+    too_long = "`" + "x" * 400 + "`"
+    bad = json.loads(update_reply("restore-renamed-secret-ref", ["`kubectl get pods`"], [first, second],
+                                  branch="allow egress to the database"))
+    bad["skill"]["steps"] = [too_long]
+    good = update_reply("restore-renamed-secret-ref", ["`kubectl -n <namespace> get pods`"], [first, second],
+                        branch="allow egress to the database")
+    script = [completion(create_reply()), completion(json.dumps(bad)), completion(good)]
+    with StubOpenAI(script) as stub:
+        dist = llm(stub, cassette=str(cassette))
+        distill_session(agent, crash("s-1"), dist)
+        res = distill_session(agent, crash("s-2", day=3), dist)
+        repair = stub.requests[2]["body"]["messages"][-1]["content"]
+    assert "at most 300" in repair  # the same rules as every written skill, sent back once
+    assert res.decision == "update" and res.new_branch and res.llm_calls == 2
+    rb = Runbook.of(agent.get("restore-renamed-secret-ref"))
+    assert [b.title for b in rb.branches] == ["re-point the secret reference", "allow egress to the database"]
+    assert rb.branches[1].sources == ["s-2"] and rb.branches[1].key == "kubectl apply" and res.branch == rb.branches[1].id
+    assert "could not connect" in rb.branches[1].signal
+    # twice malformed: rejected, nothing written
+    head = agent.store.git.head()
+    with StubOpenAI([completion(json.dumps(bad)), completion(json.dumps(bad))]) as stub:
+        res = distill_session(agent, crash("s-3", day=4), llm(stub))
+    assert res.decision == "error" and "at most 300" in res.error and agent.store.git.head() == head

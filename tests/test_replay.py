@@ -15,7 +15,7 @@ from skilllab.lab.replay import EVENT_COLUMNS, run_replay
 
 
 def runbook(name, word, agent="a1"):
-    return Skill.new(name, f"{word} {word} {word}.", agent=agent, when_to_use=word, steps=[f"`{word}`"],
+    return Skill.new(name, f"Handle {word} problems.", agent=agent, when_to_use=word, steps=[f"`{word}`"],
                      worked=[word], dead_ends=[], source=None)
 
 

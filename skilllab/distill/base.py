@@ -22,8 +22,10 @@ class Candidate:
     has met (``references/phrasings.md`` in its folder)."""
 
     skill: Skill
-    similarity: float
+    similarity: float  # the best score over the distiller's search queries
     phrasings: tuple[str, ...] = ()
+    scores: tuple[float, ...] = ()  # the score for each search query, in the distiller's order (0: none)
+    own_scores: tuple[float, ...] = ()  # the same for the skill's own text alone (no learned phrasing)
 
 
 @dataclass

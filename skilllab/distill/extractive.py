@@ -6,18 +6,26 @@ diagnosis steps, then one branch per cause with its signal, its fix and its dead
 diagnostics every session of a symptom shares:
 
     R            = the session's resolution: action keys of the writes that worked (may be empty)
-    resolution   = 1 if a branch of candidate c has exactly R, else the best Jaccard overlap of R
-                   with c's branches (0 when c has none like it)
+    resolution   = 1 if a branch of candidate c has exactly R (or, for the same problem put the same
+                   way, R plus or minus an incidental action), else the best Jaccard overlap of R with
+                   c's branches (0 when c has none like it)
+    similarity   = when a branch has R: c's best score over the task and the condensed transcript
+                   (the same fix, so any shared context is evidence); otherwise the score of the task
+                   alone (a new cause may only join a skill of the same symptom)
     diagnosis    = share of the session's kept diagnosis steps that c already has
-    closeness(c) = s * similarity(c) + r * resolution(c) + (1 - s - r) * diagnosis(c)
-                   (s = similarity_weight 0.6, r = resolution_weight 0.3)
+    closeness(c) = s * similarity(c) + r * resolution(c) + (1 - s - r) * diagnosis(c)   when a branch has R
+                 = s * similarity(c) + (1 - s) * diagnosis(c)                          when none has
+                   (s = similarity_weight 0.6, r = resolution_weight 0.3: a new cause joins a skill
+                   when the problem reads alike and was investigated alike)
     novelty      = 1 - max closeness
 
     novelty >= bar                        -> create a new skill
     best candidate has a branch with R    -> the known branch: update it if the session adds a dead
                                              end, a signal or a new phrasing of the task; else skip
-    otherwise                             -> update the best candidate with a new branch for R
+    otherwise, if diagnosis >= 0.5        -> update the best candidate with a new branch for R
                                              (never skip: its decisive action is new there)
+    otherwise                             -> create (it reads alike but was investigated otherwise:
+                                             a vague task such as "please look at X" is not a symptom)
 
 Shared read-only diagnostics weigh 0.1, so a common ``kubectl get pods`` never makes a session
 "covered". A skill may hold at most ``max_branches`` causes; a session that would add one more
@@ -48,6 +56,7 @@ from .transcript import (
 )
 
 MAX_PHRASINGS = 8
+MIN_SHARED_DIAGNOSIS = 0.5  # a new cause joins a skill only when it was investigated alike
 PHRASING_CHARS = 200
 _SEEN = "Seen as: "
 _NONE = "_None recorded yet._"
@@ -74,7 +83,7 @@ class ExtractiveDistiller:
     name = "extractive"
 
     def __init__(self, similarity_weight: float = 0.6, resolution_weight: float = 0.3,
-                 max_branches: int = MAX_BRANCHES, phrasings: int = MAX_PHRASINGS):
+                 max_branches: int = MAX_BRANCHES, phrasings: int = MAX_PHRASINGS, variant_similarity: float = 0.8):
         if not (0 <= similarity_weight and 0 <= resolution_weight and similarity_weight + resolution_weight <= 1):
             from ..errors import ConfigError
 
@@ -83,6 +92,7 @@ class ExtractiveDistiller:
         self.resolution_weight = resolution_weight
         self.max_branches = max_branches
         self.phrasings = phrasings
+        self.variant_similarity = variant_similarity
 
     def search_queries(self, session: Session) -> list[str]:
         return [session.task, query_text(session)]
@@ -100,11 +110,18 @@ class ExtractiveDistiller:
 
     @staticmethod
     def diagnosis_coverage(a: Analysis, rb: Runbook) -> float:
+        """Share of the session's kept diagnosis steps the skill has (the same call, values aside)."""
         if not a.diagnosis:
             return 0.0
-        known = [(step_action(s).key, signature(s)) for s in rb.all_steps()]
-        hit = sum(1 for d in a.diagnosis if any(k == d.key or same_step(signature(d.text), sig) for k, sig in known))
+        known = [signature(s) for s in rb.all_steps()]
+        hit = sum(1 for d in a.diagnosis if any(same_step(signature(d.text), sig) for sig in known))
         return hit / len(a.diagnosis)
+
+    @staticmethod
+    def symptom_similarity(c: Candidate) -> float:
+        """How alike the *problem* is: the score of the task alone (the first search query), when the
+        flow gave per-query scores."""
+        return c.scores[0] if c.scores else c.similarity
 
     def score(self, a: Analysis, c: Candidate):
         rb, causes = self._branches(c.skill)
@@ -112,14 +129,26 @@ class ExtractiveDistiller:
         dead = [d for d in c.skill.items(WHAT_DIDNT) if d != _NONE] + [d for b in rb.branches for d in b.dead_ends]
         dead_keys = {step_action(d).key for d in dead} - {k for _b, ks in causes for k in ks}
         keys = (a.keys - dead_keys) or a.keys
+        sim = max(self.symptom_similarity(c), 0.0)
         match = next((bid for bid, k in causes if k == keys), "__none__")
         if match != "__none__":
+            sim = max(c.similarity, 0.0)  # the same fix: the transcript counts as evidence too
+        if match == "__none__" and keys and max(c.similarity, 0.0) >= self.variant_similarity:
+            # the same problem put the same way, fixed with the branch's actions plus or minus an
+            # incidental one (a cleanup, a restart): a variant of that branch, not a new cause
+            match = next((bid for bid, k in causes if k and (k < keys or keys < k)
+                          and len(k & keys) / len(k | keys) >= 0.5), "__none__")
+        if match != "__none__":
             res = 1.0
+            sim = max(c.similarity, 0.0)
         else:
             res = max((len(keys & k) / len(keys | k) for _b, k in causes if keys | k), default=0.0)
         diag = self.diagnosis_coverage(a, rb)
-        w_diag = 1.0 - self.similarity_weight - self.resolution_weight
-        close = self.similarity_weight * max(c.similarity, 0.0) + self.resolution_weight * res + w_diag * diag
+        if match != "__none__":
+            w_diag = 1.0 - self.similarity_weight - self.resolution_weight
+            close = self.similarity_weight * sim + self.resolution_weight * res + w_diag * diag
+        else:  # a new cause: the same symptom means it reads alike and was investigated alike
+            close = self.similarity_weight * sim + (1.0 - self.similarity_weight) * diag
         return close, res, diag, rb, (None if match == "__none__" else match), match != "__none__", keys
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
@@ -138,13 +167,14 @@ class ExtractiveDistiller:
                             if s.key not in keys]
             a.fix = [s for s in a.fix if s.key in keys]
         novelty = round(min(max(1.0 - close, 0.0), 1.0), 4)
-        why = (f"closest {best.skill.name} (similarity {best.similarity:.2f}, resolution {res:.2f}, "
+        why = (f"closest {best.skill.name} (similarity {self.symptom_similarity(best):.2f}, resolution {res:.2f}, "
                f"diagnosis {diag:.2f})")
         n_branches = len(rb.branches)
         if novelty >= bar:
             return self._create(session, a, novelty, f"novelty {novelty:.2f} >= bar {bar:.2f}: {why}")
         if known:
-            merged, what, files = self._merge_known(best.skill, rb, branch, a, session, list(best.phrasings))
+            others = [p for c in candidates if c.skill.name != best.skill.name for p in c.phrasings]
+            merged, what, files = self._merge_known(best.skill, rb, branch, a, session, list(best.phrasings), others)
             label = f"branch {branch!r} of {best.skill.name}" if branch else best.skill.name
             if merged is None:
                 return Decision("skip", f"routine: {label} already covers it ({why})", novelty,
@@ -152,6 +182,9 @@ class ExtractiveDistiller:
             return Decision("update", f"same fix as {label} and adds {what} ({why})", novelty,
                             target=best.skill.name, skill=merged, changelog=f"added {what}", branch=branch,
                             files=files)
+        if diag < MIN_SHARED_DIAGNOSIS:
+            return self._create(session, a, novelty, f"the task reads like {best.skill.name} but the session checked "
+                                                     f"other things (diagnosis {diag:.2f}): a different problem")
         if n_branches >= self.max_branches:
             return self._create(session, a, novelty, f"{best.skill.name} already holds {n_branches} causes: {why}")
         merged, bid, title, files = self._add_branch(best.skill, rb, a, session, list(best.phrasings))
@@ -222,11 +255,19 @@ class ExtractiveDistiller:
             lines += ["", "Signals seen: " + "; ".join(f"`{s}`" for s in dict.fromkeys(a.signals[:3]))]
         return "\n".join(lines)
 
-    def _phrasing(self, skill: Skill, existing: list[str], when: str, files: dict[str, str]) -> bool:
+    def _phrasing(self, skill: Skill, existing: list[str], when: str, files: dict[str, str],
+                  others: list[str] | None = None) -> bool:
         """Keep the session's phrasing of the task if it says the problem in a new way: in the
         skill's ``references/phrasings.md`` (the ``phrasings`` most distinct ones) and, while there
-        are fewer than three, as a short "Seen as" line of When to use. True when kept."""
+        are fewer than three, as a short "Seen as" line of When to use. A phrasing another skill
+        already has (``others``) tells the two apart no better than nothing, so it is not kept.
+        True when kept."""
         phrase = phrasings_mod.clean(when)
+        mine = _words(phrase)
+        for other in others or []:
+            theirs = _words(other)
+            if mine and theirs and len(mine & theirs) / len(mine | theirs) >= 0.8:
+                return False
         kept = add_phrasing(existing or [skill.section(WHEN_TO_USE).splitlines()[0]], phrase, self.phrasings)
         if kept is None:
             return False
@@ -238,7 +279,8 @@ class ExtractiveDistiller:
         return True
 
     def _merge_known(self, skill: Skill, rb: Runbook, branch_id: str | None, a: Analysis, session: Session,
-                     phrasings: list[str]) -> tuple[Skill | None, str, dict[str, str]]:
+                     phrasings: list[str], others: list[str] | None = None
+                     ) -> tuple[Skill | None, str, dict[str, str]]:
         """The skill with what this session adds to a cause it already has; None if nothing."""
         new = skill.copy()
         parts: list[str] = []
@@ -256,7 +298,7 @@ class ExtractiveDistiller:
             branch.signal = f"`{a.signal}`"
             parts.append("a signal")
         files: dict[str, str] = {}
-        if self._phrasing(new, phrasings, a.when, files):
+        if self._phrasing(new, phrasings, a.when, files, others):
             parts.append("a phrasing of the task")
         if not parts:
             return None, "", {}
@@ -270,11 +312,18 @@ class ExtractiveDistiller:
         """The skill with a new branch for this session's cause: the session's own diagnosis steps
         the skill lacks lead into its fix."""
         new = skill.copy()
-        known = [(step_action(s).key, signature(s)) for s in rb.steps]
-        own = [d.text for d in a.diagnosis
-               if not any(k == d.key or same_step(signature(d.text), sig) for k, sig in known)]
         if not rb.branches and not rb.steps:  # a hand-written skill with no steps of its own
             rb.steps = [s for s in new.items(STEPS)]
+        mine = [signature(d.text) for d in a.diagnosis]
+        used = [s for s in rb.steps if any(same_step(signature(s), m) for m in mine)]
+        unused = [s for s in rb.steps if s not in used]
+        if rb.branches and used:
+            # steps this cause did not need are no longer common: they move into the causes that had them
+            for old in rb.branches:
+                old.fix = unused + old.fix
+            rb.steps = used
+        known = [signature(s) for s in rb.steps]
+        own = [d.text for d in a.diagnosis if not any(same_step(signature(d.text), sig) for sig in known)]
         b = self._branch(a, session, own, dead_ends=True)
         titles = {x.title for x in rb.branches}
         if b.title in titles:

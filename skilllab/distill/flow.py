@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 
 from ..errors import InvalidName, InvalidSkill, SkilllabError, UnsafePath
 from ..names import validate_skill_name
+from ..runbook import check_written
 from ..session import Session
-from ..skill import CHANGELOG, REQUIRED_SECTIONS, WHAT_DIDNT, Skill
+from ..skill import CHANGELOG, WHAT_DIDNT, Skill
 from .base import Candidate, Decision
 from .redact import redact
 from .registry import get_distiller
@@ -106,18 +107,26 @@ def search_queries(dist, session: Session) -> list[str]:
 
 
 def _search(agent, session: Session, k: int, dist=None) -> list:
-    """Candidates for ``session``: the union of the hits of every query, each at its best similarity."""
+    """Candidates for ``session``: the union of the hits of every query, each at its best score,
+    with the score of every query kept (``hit.scores``)."""
+    queries = search_queries(dist, session)
     best: dict = {}
-    for q in search_queries(dist, session):
+    scores: dict[str, list[float]] = {}
+    owns: dict[str, list[float]] = {}
+    for i, q in enumerate(queries):
         for h in agent.search(q, k=k):
+            scores.setdefault(h.name, [0.0] * len(queries))[i] = h.similarity
+            owns.setdefault(h.name, [0.0] * len(queries))[i] = h.own_similarity or 0.0
             if h.name not in best or h.similarity > best[h.name].similarity:
                 best[h.name] = h
-    return sorted(best.values(), key=lambda h: -h.similarity)[:k]
+    hits = sorted(best.values(), key=lambda h: -h.similarity)[:k]
+    return [(h, tuple(scores[h.name]), tuple(owns[h.name])) for h in hits]
 
 
 def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: int,
              skip_above: float | None, when: float) -> None:
-    hits = _search(agent, session, k, dist)
+    found = _search(agent, session, k, dist)
+    hits = [h for h, _, _ in found]
     res.candidates = [h.name for h in hits]
     if hits:
         res.top_similarity, res.top_skill = round(hits[0].similarity, 6), hits[0].name
@@ -125,7 +134,8 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.reason = f"pre-gate: similarity {hits[0].similarity:.2f} to {hits[0].name} >= skip_above {skip_above:g}"
         res.skill = hits[0].name
         return
-    candidates = [Candidate(agent.get(h.name), h.similarity, tuple(agent.phrasings(h.name))) for h in hits]
+    candidates = [Candidate(agent.get(h.name), h.similarity, tuple(agent.phrasings(h.name)), sc, own)
+                  for h, sc, own in found]
     try:
         decision = dist.decide(session, candidates, bar)
     except SkilllabError:
@@ -140,11 +150,14 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
     res.reason = redact(decision.reason)
     res.error = decision.error
     res.branch, res.new_branch = decision.branch, bool(decision.new_branch and decision.action == "update")
+    if decision.action == "error":  # no decision (an LLM call failed): retried by the next run
+        res.decision, res.error = "error", decision.error or decision.reason
+        return
     if decision.action == "skip":
         res.decision, res.skill = "skip", decision.target
         return
     try:
-        skill, message = _prepare(agent, session, decision, candidates)
+        skill, message = _prepare(agent, session, decision, candidates, dist)
         files = {rel: redact(content) for rel, content in (decision.files or {}).items()}
         for rel in files:
             agent.store.bundled_path(skill.name, rel)  # a path out of the skill folder is invalid
@@ -161,7 +174,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.branch = branches[0].id if len(branches) == 1 else None
 
 
-def _prepare(agent, session: Session, decision: Decision, candidates: list[Candidate]) -> tuple[Skill, str]:
+def _prepare(agent, session: Session, decision: Decision, candidates: list[Candidate], dist=None) -> tuple[Skill, str]:
     """Check the decision against the rules and set skilllab's metadata. Raises on any breach."""
     if decision.action not in ("update", "create"):
         raise InvalidSkill(f"unknown decision {decision.action!r}")
@@ -198,10 +211,13 @@ def _prepare(agent, session: Session, decision: Decision, candidates: list[Candi
     if not _has_line_for(skill, skill.version):  # every version gets its changelog line
         skill.add_changelog(redact(decision.changelog or decision.reason or decision.action),
                             source=session.session_id, date=date)
-    for h in REQUIRED_SECTIONS:
-        if not skill.has_section(h):
-            raise InvalidSkill(f"{decision.action} {skill.name}: missing section {h!r}")
-    skill.validate(require_sections=True)
+    old_keys = tuple(shown[decision.target].front) if decision.action == "update" else ()
+    runbook_rules = getattr(dist, "runbook_rules", True)  # the baseline arm remembers tasks, not runbooks
+    try:
+        check_written(skill, task=session.task if decision.action == "create" else None,
+                      new=decision.action == "create", keep_keys=old_keys, runbook=runbook_rules)
+    except InvalidSkill as exc:
+        raise InvalidSkill(f"{decision.action} {skill.name}: {exc}") from None
     verb = "create" if decision.action == "create" else "update"
     reason = redact(decision.reason).replace("\n", " ")[:200]
     return skill, f"{verb} {skill.name} from session {session.session_id}: {reason}"
@@ -239,7 +255,7 @@ def _gate(agent, session: Session, res: DistillResult, failed_to_dead_ends: bool
     res.decision, res.reason = "gated", "failed session: never creates a skill"
     if not failed_to_dead_ends:
         return
-    hits = _search(agent, session.without_labels(), k)
+    hits = [h for h, _, _ in _search(agent, session.without_labels(), k)]
     if hits:
         res.top_similarity, res.top_skill = round(hits[0].similarity, 6), hits[0].name
     if not hits or hits[0].similarity < min_sim:

@@ -17,56 +17,78 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..names import validate_skill_name
+from ..runbook import Branch, Runbook, check_written, resolution_key
 from ..session import Session
-from ..skill import CHANGELOG, STEPS, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
+from ..skill import CHANGELOG, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
+from .actions import WRITE, step_action
 from .base import ACTIONS, Candidate, Decision
 from .cassette import Cassette
 from .redact import redact
 from .transcript import condensed
 
 _LIST = {"type": "array", "items": {"type": "string"}}
+BRANCH_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["title", "signal", "fix", "dead_ends"],
+    "properties": {"title": {"type": "string"}, "signal": {"type": "string"}, "fix": _LIST, "dead_ends": _LIST},
+}
 SKILL_SCHEMA = {
     "type": "object", "additionalProperties": False,
-    "required": ["name", "description", "when_to_use", "steps", "what_worked", "what_didnt_work", "changelog"],
+    "required": ["name", "description", "when_to_use", "steps", "branches", "what_worked", "what_didnt_work",
+                 "changelog"],
     "properties": {
         "name": {"type": "string"}, "description": {"type": "string"}, "when_to_use": {"type": "string"},
-        "steps": _LIST, "what_worked": _LIST, "what_didnt_work": _LIST, "changelog": {"type": "string"},
+        "steps": _LIST, "branches": {"type": "array", "items": BRANCH_SCHEMA}, "what_worked": _LIST,
+        "what_didnt_work": _LIST, "changelog": {"type": "string"},
     },
 }
 DECISION_SCHEMA = {
     "type": "object", "additionalProperties": False,
-    "required": ["decision", "target", "reason", "novelty", "skill"],
+    "required": ["decision", "target", "branch", "reason", "novelty", "skill"],
     "properties": {
         "decision": {"type": "string", "enum": list(ACTIONS)},
         "target": {"type": ["string", "null"]},
+        "branch": {"type": ["string", "null"]},
         "reason": {"type": "string"},
         "novelty": {"type": "number"},
         "skill": {"anyOf": [{"type": "null"}, SKILL_SCHEMA]},
     },
 }
 
-SYSTEM_PROMPT = """You maintain a library of runbooks ("skills") for an SRE agent. After each task the \
-agent finished, you decide in ONE reply whether the experience is worth keeping, and if so you write it.
+SYSTEM_PROMPT = """You maintain a library of runbooks ("skills") for an agent. After each task the agent \
+finished, you decide in ONE reply whether the experience is worth keeping, and if so you write it.
 
-Decide one of:
-- "skip": the task was routine; an existing skill already covers its steps, fixes and dead ends.
-- "update": the task is the same kind of problem as one of the candidate skills (same cause, same fix \
-family) and adds something (a new step, a different fix that worked, a dead end). Return that \
-candidate's FULL new document, keeping what is still right and merging the new knowledge. "target" \
-must be the candidate's exact name.
-- "create": genuinely novel work no candidate covers (a different cause or fix counts as novel even if \
-the symptom looks alike). Return the full new document.
+A session's identity is what it DID to resolve the task (the calls that changed something), more than the \
+diagnostic checks every session of a symptom shares. Decide one of:
+- "skip": routine; a candidate already has a branch with this session's fix, and the session adds no new \
+dead end, signal or way of describing the problem. Set "target" to that candidate and "branch" to the title \
+of its branch.
+- "update": the session belongs to a candidate: either the same fix (add what is new: a dead end, a signal) \
+or the same symptom with a DIFFERENT cause and fix (add a NEW branch for it; never skip such a session). \
+Return the candidate's FULL new document; "target" is its exact name, "branch" the title of the branch the \
+session belongs to.
+- "create": genuinely novel work no candidate covers. Return the full new document; "branch" is the title of \
+its branch.
 
-Judge "novelty" in [0, 1]: 0 = a candidate covers everything, 1 = entirely new. The agent's novelty bar \
-is given: choose "create" only when novelty >= bar; below the bar, update the closest candidate if the \
-task adds something, else skip.
+Judge "novelty" in [0, 1]: 0 = a candidate covers everything, 1 = entirely new. The agent's novelty bar is \
+given: choose "create" only when novelty >= bar; below the bar, update the closest candidate if the session \
+adds something, else skip.
 
-A skill document has: name (lowercase letters, digits and single hyphens, at most 64 characters, naming \
-the problem and its fix), description (what it lets you do AND when to use it, at most 1024 characters), \
-when_to_use (the symptoms that call for it), steps (ordered, concrete commands with placeholders like \
-<namespace> instead of one incident's values), what_worked, what_didnt_work (dead ends and WHY they \
-failed: often the most valuable part), changelog (one line: what changed in this version). Never copy \
-passwords, tokens, keys or other secrets. For "skip", "skill" is null."""
+A skill document is a short decision procedure, not a log:
+- name: verb + object + the cause that tells it apart, at most five words, lowercase letters, digits and \
+single hyphens (e.g. "raise-memory-limit-oomkilled-pods", "restore-renamed-env-secret").
+- description: what it does AND when to use it, one or two sentences, at most 1024 characters; never a copy \
+of the task.
+- when_to_use: the symptoms that call for it, one or two lines.
+- steps: the diagnosis steps common to every cause, in order, each one concrete command or call with \
+placeholders like <namespace> instead of one incident's values, at most 300 characters each.
+- branches: one per cause: "title" (the fix in a few words), "signal" (the output line or error string that \
+identifies this cause), "fix" (its steps, then how to verify), "dead_ends" (what did not help for this cause \
+and why).
+- what_worked, what_didnt_work (dead ends and WHY they failed: often the most valuable part), changelog \
+(one line: what changed in this version).
+A step earns its place only if its output led to the next action or the fix. Leave out credential checks, \
+unrelated listings, re-checks that changed nothing, sentinels and self-praise. Never copy passwords, tokens, \
+keys or other secrets. For "skip", "skill" is null."""
 
 
 @dataclass
@@ -154,11 +176,15 @@ class LLMDistiller:
             usage["llm_calls"] += 1
             try:
                 resp = self._complete(req)
+            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
+                # the key, the model or the endpoint is wrong: every session would fail the same way
+                raise ConfigError(f"the llm endpoint refused the request ({type(exc).__name__}: "
+                                  f"{_first(exc)}); check OPENAI_API_KEY, --model and --base-url") from None
             except (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError,
-                    openai.InternalServerError, openai.AuthenticationError, openai.PermissionDeniedError,
-                    openai.NotFoundError, openai.BadRequestError) as exc:
-                # The client already retried what is transient; record and move on.
-                return Decision("skip", "llm call failed", 0.0, error=f"{type(exc).__name__}: {exc}"[:500], **usage)
+                    openai.InternalServerError, openai.BadRequestError) as exc:
+                # The client already retried what is transient; the session is not decided and is
+                # retried by the next run (see the ledger's attempts).
+                return Decision("error", "llm call failed", 0.0, error=f"{type(exc).__name__}: {exc}"[:500], **usage)
             except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as exc:
                 error = f"malformed response body: {exc}"[:500]
                 continue
@@ -183,10 +209,11 @@ class LLMDistiller:
             decision.prompt_tokens = usage["prompt_tokens"]
             decision.completion_tokens = usage["completion_tokens"]
             return decision
-        return Decision("skip", "llm output unusable after one repair retry", 0.0, error=error, **usage)
+        return Decision("error", "llm output unusable after one repair retry", 0.0, error=error, **usage)
 
     def parse(self, content: str, session: Session, candidates: list[Candidate]) -> Decision:
-        """The model's JSON reply as a Decision; ValueError says what is wrong with it."""
+        """The model's JSON reply as a Decision; ValueError says what is wrong with it (the text
+        goes back to the model in the repair retry)."""
         try:
             data = json.loads(content)
         except json.JSONDecodeError as exc:
@@ -203,8 +230,13 @@ class LLMDistiller:
         novelty = min(max(novelty, 0.0), 1.0)
         reason = str(data.get("reason") or "").strip().splitlines()[0:1]
         reason = reason[0] if reason else ""
+        branch_title = data.get("branch") if isinstance(data.get("branch"), str) else None
         if action == "skip":
-            return Decision("skip", reason or "routine", novelty, target=data.get("target"))
+            target = data.get("target")
+            base = next((c.skill for c in candidates if c.skill.name == target), None)
+            bid = _branch_id(Runbook.of(base), branch_title) if base is not None else None
+            return Decision("skip", reason or "routine", novelty, target=target if base is not None else None,
+                            branch=bid)
         doc = data.get("skill")
         if not isinstance(doc, dict):
             raise ValueError(f"decision {action!r} needs a skill document")
@@ -214,34 +246,88 @@ class LLMDistiller:
         for key in ("steps", "what_worked", "what_didnt_work"):
             if not isinstance(doc[key], list) or not all(isinstance(x, str) for x in doc[key]):
                 raise ValueError(f"skill.{key} must be a list of strings")
+        if not isinstance(doc["branches"], list) or not all(
+                isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("fix"), list)
+                for b in doc["branches"]):
+            raise ValueError("skill.branches must be a list of {title, signal, fix, dead_ends}")
         name = str(doc["name"]).strip()
         if action == "update":
             target = data.get("target") or name
             base = next((c.skill for c in candidates if c.skill.name == target), None)
             # an unknown target is left for the flow to reject: it was never shown
             skill = base.copy() if base is not None else Skill.new(
-                target, doc["description"], agent=session.agent_id, when_to_use="", steps=[], worked=[],
+                target, doc["description"], agent=session.agent_id, when_to_use="", steps=["-"], worked=[],
                 dead_ends=[])
             if base is not None:
                 skill.description = str(doc["description"]).strip()
-            fill(skill, doc)
-            return Decision("update", reason, novelty, target=target, skill=skill,
-                            changelog=str(doc["changelog"]).strip())
+            old = Runbook.of(base) if base is not None else Runbook()
+            bid, new_branch = fill(skill, doc, session, old, branch_title)
+            _check(skill, session, new=False)
+            return Decision("update", reason, novelty, target=target, skill=skill, branch=bid,
+                            new_branch=new_branch, changelog=str(doc["changelog"]).strip())
         try:
             validate_skill_name(name)
         except Exception as exc:
             raise ValueError(f"skill.name: {exc}") from None
         skill = Skill.new(name, str(doc["description"]).strip(), agent=session.agent_id, when_to_use="",
-                          steps=[], worked=[], dead_ends=[], source=session.session_id,
+                          steps=["-"], worked=[], dead_ends=[], source=session.session_id,
                           date=session.started.date().isoformat(), changelog=str(doc["changelog"]).strip() or "created")
-        fill(skill, doc)
-        return Decision("create", reason, novelty, skill=skill, changelog=str(doc["changelog"]).strip())
+        bid, _ = fill(skill, doc, session, Runbook(), branch_title)
+        _check(skill, session, new=True)
+        return Decision("create", reason, novelty, skill=skill, branch=bid, changelog=str(doc["changelog"]).strip())
 
 
-def fill(skill: Skill, doc: dict) -> None:
+def _first(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _check(skill: Skill, session: Session, *, new: bool) -> None:
+    from ..errors import InvalidSkill
+
+    try:
+        check_written(skill, task=session.task if new else None, new=new,
+                      keep_keys=tuple(k for k in skill.front if k not in ("name", "description", "metadata")))
+    except InvalidSkill as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _branch_id(rb: Runbook, title: str | None) -> str | None:
+    if not title:
+        return rb.branches[0].id if len(rb.branches) == 1 else None
+    b = next((b for b in rb.branches if b.title.lower() == title.lower() or b.id == title), None)
+    return b.id if b else None
+
+
+def fill(skill: Skill, doc: dict, session: Session, old: Runbook, branch_title: str | None) -> tuple[str | None, bool]:
+    """Write the model's document into ``skill``: sections, and the runbook with its branches (each
+    keeps the sources it had; the session joins the branch it belongs to). Returns that branch's id
+    and whether the branch is new."""
     skill.set_section(WHEN_TO_USE, str(doc["when_to_use"]).strip())
-    skill.set_list(STEPS, [s.strip() for s in doc["steps"] if s.strip()], numbered=True)
+    branches = []
+    for b in doc["branches"]:
+        title = str(b.get("title") or "").strip() or "Fix"
+        fix = [str(x).strip() for x in b.get("fix") or [] if str(x).strip()]
+        keys = [a.key for a in map(step_action, fix) if a.kind == WRITE]
+        prev = next((x for x in old.branches if x.title.lower() == title.lower()), None)
+        branches.append(Branch(title, fix=fix, signal=str(b.get("signal") or "").strip(),
+                               dead_ends=[str(x).strip() for x in b.get("dead_ends") or [] if str(x).strip()],
+                               key=prev.key if prev else resolution_key(keys), id=prev.id if prev else "",
+                               sources=list(prev.sources) if prev else []))
+    seen: set[str] = set()
+    for b in branches:
+        while b.id in seen:
+            b.id += "-2"
+        seen.add(b.id)
+    rb = Runbook(steps=[s.strip() for s in doc["steps"] if s.strip()], branches=branches)
+    target = next((b for b in branches if branch_title and b.title.lower() == branch_title.lower()), None)
+    if target is None and branches:
+        target = branches[0] if len(branches) == 1 else None
+    new_branch = bool(target) and not any(x.id == target.id for x in old.branches)
+    if target is not None and session.session_id not in target.sources:
+        target.sources.append(session.session_id)
+    rb.apply(skill)
     skill.set_list(WHAT_WORKED, [s.strip() for s in doc["what_worked"] if s.strip()])
     skill.set_list(WHAT_DIDNT, [s.strip() for s in doc["what_didnt_work"] if s.strip()])
     if not skill.has_section(CHANGELOG):
         skill.set_section(CHANGELOG, "")
+    return (target.id if target else None), new_branch

@@ -21,6 +21,7 @@ MAX_TEXT = 1000
 
 class NearestDistiller:
     name = "nearest"
+    runbook_rules = False  # its skills are remembered tasks: only the Agent Skills format rules apply
 
     def search_queries(self, session: Session) -> list[str]:
         return [session.task]

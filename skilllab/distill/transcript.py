@@ -59,7 +59,9 @@ _ABANDONED = re.compile(
     r"|still (?:failing|crashing|down|broken|erroring|high|the same|timing out|not|fails|restarting|evicting|lagging)"
     r"|not the (?:cause|issue|problem|culprit)|dead end|wrong (?:track|guess|direction)|that was not it"
     r"|red herring|same error|came back|made (?:it|things) worse|had to (?:revert|roll back)|gave up on"
-    r"|does(?:n'?t| not) (?:help|work|fix))", re.IGNORECASE)
+    r"|does(?:n'?t| not) (?:help|work|fix)|only (?:hid|delayed|helped for|masked|tidied|moved)|no better"
+    r"|(?:was|is|are|were) still (?:\w+ ){0,2}(?:full|there|present|high|low|down|failing|broken|unreachable|slow)"
+    r"|unchanged|filled up again|failed the same|the same way)", re.IGNORECASE)
 _SIGNAL = re.compile(
     r"\b(errors?|exception|panic|fatal|fail\w*|denied|refused|timeout|timed out|oomkilled|crashloop\w*|evict\w*"
     r"|expir\w*|too many|exhaust\w*|not found|unreachable|unavailable|lag|full|pressure|backoff|nxdomain|5\d\d"
@@ -297,20 +299,15 @@ def is_fix(command: str) -> bool:
 def _value_placeholder(key: str, value, task: str) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return f"<{key}>"
-    if isinstance(value, (list, dict)):
-        return f"<{key}>" if value else None
-    text = str(value)
-    if (re.search(r"\d", text) or _ID_KEYS.search(key) or (len(text) > 3 and text in task) or len(text) > 40
-            or "@" in text):
-        return f"<{key}>"
-    return None
+    if isinstance(value, (list, dict)) and not value:
+        return None
+    return f"<{re.sub(r'[^A-Za-z0-9_-]', '_', key)}>"
 
 
 def function_step(tool: str, args: dict | None, task: str) -> str:
-    """``name(key=<key>, flag="value")``: identifiers and instance values become placeholders named
-    after their argument; short constants (an enum such as ``cabin="economy"``) stay."""
+    """``name(key=<key>, ...)``: every argument value becomes a placeholder named after its argument
+    (an airport, a cabin class, an id: each varies from one session to the next); flags
+    (true/false/null) stay."""
     if not args:
         return f"{tool}()"
     parts = []
@@ -547,7 +544,11 @@ def _base_verb(word: str) -> str:
     if w.endswith("ed") and len(w) > 4:
         stem = w[:-2]
         if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
-            stem = stem[:-1]
+            return stem[:-1]  # stopped -> stop
+        if re.search(r"(?:^|[^aeiou])[aeiou][^aeiouwxy]$", stem) and len(stem) <= 4:
+            return stem + "e"  # timed -> time, tuned -> tune
+        if re.search(r"(?:at|iz|is|ur|or|ov|ag|ic|ac|uc|ad|rg|rc|ns|ps)$", stem):
+            return stem + "e"  # created, resized, raised, restored, removed, changed, reduced, purged
         return stem
     return w
 

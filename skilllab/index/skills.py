@@ -46,7 +46,8 @@ class SearchSettings:
     phrasings of a skill are indexed beside its own text."""
 
     lexical_weight: float = 0.3
-    phrasings: int = 8
+    phrasings: int = 24
+    fusion: str = "linear"  # "linear": the weighted mean; "boost": the dense score, raised toward the mean when terms match better
 
     def __post_init__(self) -> None:
         from ..errors import ConfigError
@@ -58,11 +59,12 @@ class SearchSettings:
 
     @property
     def id(self) -> str:
-        return f"w{self.lexical_weight:g}-p{self.phrasings}"
+        return f"w{self.lexical_weight:g}-p{self.phrasings}-{self.fusion}"
 
     def fuse(self, dense: float, lexical: float) -> float:
         w = self.lexical_weight
-        return (1.0 - w) * max(dense, 0.0) + w * lexical
+        linear = (1.0 - w) * max(dense, 0.0) + w * lexical
+        return max(max(dense, 0.0), linear) if self.fusion == "boost" else linear
 
 
 @dataclass(frozen=True)
@@ -201,8 +203,9 @@ class SkillIndex:
 
     # ---- search ----------------------------------------------------------------------------------
     def search(self, text: str, k: int, allow: Callable[[str], bool] | None = None,
-               vector: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The ``k`` best skills for ``text`` as ``(name, score)``, best first."""
+               vector: np.ndarray | None = None) -> list[tuple[str, float, float]]:
+        """The ``k`` best skills for ``text`` as ``(name, score, own)``, best first: ``score`` is the
+        skill's best document, ``own`` the score of its own text (learned phrasings left out)."""
         if not self.entries or k <= 0:
             return []
         w = self.settings.lexical_weight
@@ -229,4 +232,9 @@ class SkillIndex:
             name = d.split(DOC_SEP, 1)[0]
             if score > best.get(name, -1.0):
                 best[name] = score
-        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        top = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        own_ids = [f"{n}{DOC_SEP}0" for n, _ in top]
+        missing = [d for d in own_ids if d not in dense]
+        if missing and vec is not None:
+            dense.update({d: float(v @ vec) for d, v in zip(missing, self.dense.vectors(missing))})
+        return [(n, sc, self.settings.fuse(dense.get(d, 0.0), lexical.get(d, 0.0))) for (n, sc), d in zip(top, own_ids)]

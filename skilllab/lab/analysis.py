@@ -25,17 +25,73 @@ from .rundir import read_run
 
 
 def replay_or_load(corpus: str | Path, config: ReplayConfig, folder: str | Path) -> ReplayResult:
-    """The run in ``folder`` if it was made from this corpus with this config; otherwise replay into it."""
-    folder = Path(folder)
-    if (folder / "metrics.json").exists():
-        cfg = json.loads((folder / "config.json").read_text())
-        if cfg["config_hash"] == config.config_hash() and cfg["corpus_sha256"] == corpus_sha256(corpus):
-            run = read_run(folder)
-            return ReplayResult(folder, run["metrics"], run["events"], config)
-        import shutil
+    """The run in ``folder`` if it was made from this corpus with this config; otherwise replay.
 
-        shutil.rmtree(folder)
-    return run_replay(corpus, config, out=folder)
+    A run folder is never deleted or overwritten: when ``folder`` holds a run made another way, the
+    new run goes beside it, in ``<folder>-<config hash>`` (and is reused from there next time).
+    """
+    folder = Path(folder)
+    want = (config.config_hash(), corpus_sha256(corpus))
+    for candidate in (folder, folder.with_name(f"{folder.name}-{want[0][:8]}")):
+        if (candidate / "metrics.json").exists():
+            cfg = json.loads((candidate / "config.json").read_text())
+            if (cfg["config_hash"], cfg["corpus_sha256"]) == want:
+                return load_result(candidate, config)
+        elif not candidate.exists():
+            return run_replay(corpus, config, out=candidate)
+    from ..errors import SkilllabError
+
+    raise SkilllabError(f"{folder} and {folder.name}-{want[0][:8]} hold other runs; choose another folder")
+
+
+def load_result(folder: str | Path, config: ReplayConfig | None = None) -> ReplayResult:
+    """A finished run folder as a :class:`ReplayResult` (with its baseline arms and details)."""
+    from .replay import ArmResult
+
+    folder = Path(folder)
+    run = read_run(folder)
+    config = config or ReplayConfig.from_dict(run["config"]["config"])
+    arms = {}
+    if (folder / "arms").is_dir():
+        for d in sorted((folder / "arms").iterdir()):
+            if (d / "metrics.json").exists():
+                arms[d.name] = ArmResult(d.name, json.loads((d / "metrics.json").read_text()),
+                                         pd.read_csv(d / "events.csv"), _details(d))
+    return ReplayResult(folder, run["metrics"], run["events"], config, arms, _details(folder))
+
+
+def _details(folder: Path) -> dict:
+    path = Path(folder) / "details.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def arm_table(result: ReplayResult, keys: list[str] | None = None) -> pd.DataFrame:
+    """Every headline metric of a run, skilllab beside each baseline arm, as ``value [lo, hi]``."""
+    from .metrics import METRICS, fmt_ci
+
+    keys = keys or [k for k in METRICS if k not in ("wall_seconds", "embed_seconds", "sessions_per_second")]
+    cols = {"skilllab": result.metrics, **{n: a.metrics for n, a in result.arms.items()}}
+    return pd.DataFrame({name: [fmt_ci(m, k) for k in keys] for name, m in cols.items()}, index=keys)
+
+
+def confusion_table(result: ReplayResult, arm: str | None = None) -> pd.DataFrame:
+    """Ideal decision (rows) against what was done (columns), from a run's details."""
+    details = result.arms[arm].details if arm else result.details
+    table = details.get("confusion", {})
+    return pd.DataFrame(table).T.fillna(0).astype(int)
+
+
+def floor_table(events: pd.DataFrame, floors) -> pd.DataFrame:
+    """Recall precision@1 and false-recall rate at each recall floor, re-scored from the top score
+    logged per query (one replay gives every floor; nothing is replayed)."""
+    ans = events[events["answerable"].astype(bool)]
+    una = events[~events["answerable"].astype(bool) & events["family"].notna()]
+    rows = []
+    for f in floors:
+        p = ((ans["recall_top1_score"] >= f) & ans["recall_top1_right"].astype(bool)).sum() / max(len(ans), 1)
+        fr = (una["recall_top1_score"] >= f).sum() / max(len(una), 1)
+        rows.append({"floor": f, "recall_p_at_1": round(float(p), 4), "false_recall_rate": round(float(fr), 4)})
+    return pd.DataFrame(rows)
 
 
 def families(corpus: str | Path) -> dict[str, str | None]:
@@ -65,6 +121,8 @@ def skill_names(library_root: str | Path, agent: str) -> set[str]:
 def skill_table(run_folder: str | Path, corpus: str | Path) -> pd.DataFrame:
     """One row per skill of the run's final library: agent, name, status, version, sources,
     majority family and purity (share of sources in it)."""
+    from ..runbook import Runbook
+
     fam = families(corpus)
     rows = []
     for store in _stores(Path(run_folder) / "library"):
@@ -72,9 +130,27 @@ def skill_table(run_folder: str | Path, corpus: str | Path) -> pd.DataFrame:
             f, share = majority([fam.get(x) for x in skill.sources])
             rows.append({"agent": store.agent_id, "skill": skill.name, "status": skill.status,
                          "version": skill.version, "sources": len(skill.sources), "family": f,
-                         "purity": round(share, 3),
+                         "purity": round(share, 3), "branches": len(Runbook.of(skill).branches),
                          "families": sorted({fam.get(x) for x in skill.sources if fam.get(x)})})
     return pd.DataFrame(rows)
+
+
+def unit_table(run_folder: str | Path, corpus: str | Path) -> pd.DataFrame:
+    """One row per branch of every branched skill (per skill when it has none): the cause's title,
+    its resolution key, its sources, their majority family and its share."""
+    from ..runbook import Runbook
+
+    fam = families(corpus)
+    rows = []
+    for store in _stores(Path(run_folder) / "library"):
+        for skill in _skills(store):
+            rb = Runbook.of(skill)
+            units = [(b.title, b.key, b.sources) for b in rb.branches] or [("", "", skill.sources)]
+            for title, key, sources in units:
+                f, share = majority([fam.get(x) for x in sources])
+                rows.append({"agent": store.agent_id, "skill": skill.name, "branch": title, "key": key,
+                             "sources": len(sources), "family": f, "purity": round(share, 3)})
+    return pd.DataFrame(rows, columns=["agent", "skill", "branch", "key", "sources", "family", "purity"])
 
 
 def duplicated_families(table: pd.DataFrame) -> pd.DataFrame:
@@ -155,13 +231,15 @@ def scoped_search(library_root: str | Path, agent_id: str, queries: list[str], e
     return pd.DataFrame(rows, columns=["query", "rank", "agent", "skill", "similarity"])
 
 
-def recommend(summary: pd.DataFrame, max_duplicate_rate: float = 0.15, max_wrong_merge_rate: float = 0.1) -> pd.Series:
-    """The sweep point with the best family coverage, then purity, among those whose duplicate rate
-    and wrong-merge rate stay under the given ceilings (all points if none do)."""
-    ok = summary[(summary["duplicate_rate"] <= max_duplicate_rate)
-                 & (summary["wrong_merge_rate"].fillna(0) <= max_wrong_merge_rate)]
-    pool = ok if len(ok) else summary
-    return pool.sort_values(["family_coverage", "purity", "recall_p_at_1"], ascending=False).iloc[0]
+def recommend(summary: pd.DataFrame, max_duplicate_rate: float = 0.35, max_absorbed: int = 0,
+              arm: str = "skilllab") -> pd.Series:
+    """The sweep point (of ``arm``) with the best decision accuracy, then family coverage, then recall
+    area, among those whose duplicate rate stays under ``max_duplicate_rate`` and that absorb at
+    most ``max_absorbed`` families (all points of the arm if none do)."""
+    s = summary[summary["arm"] == arm] if "arm" in summary else summary
+    ok = s[(s["duplicate_rate"] <= max_duplicate_rate) & (s["absorbed_families"].fillna(0) <= max_absorbed)]
+    pool = ok if len(ok) else s
+    return pool.sort_values(["decision_accuracy", "family_coverage", "recall_auc"], ascending=False).iloc[0]
 
 
 def rolling_rate(values, window: int = 50) -> np.ndarray:
@@ -231,3 +309,27 @@ def compare_table(runs: pd.DataFrame) -> pd.DataFrame:
         else:
             out[key] = runs[key]
     return out.T
+
+
+def read_curve(run_folder: str | Path) -> list[tuple[float, float, float]]:
+    """A run's (or arm's) recall trade-off curve: (floor, false-recall rate, precision@1) rows."""
+    frame = pd.read_csv(Path(run_folder) / "recall_curve.csv")
+    return [tuple(map(float, r)) for r in frame[["floor", "false_recall_rate", "recall_p_at_1"]].to_numpy()]
+
+
+def fmt(metrics: dict, key: str) -> str:
+    """A metric with its 95% interval when it has one: ``0.671 [0.610, 0.730]``."""
+    from .metrics import fmt_ci
+
+    return fmt_ci(metrics, key)
+
+
+def repo_root() -> Path:
+    """The folder that holds ``datasets/`` and ``results/``: the working directory or a parent of it,
+    else the checkout this package was installed from, so notebooks run from anywhere."""
+    for base in [Path.cwd(), *Path.cwd().parents, Path(__file__).resolve().parents[2]]:
+        if (base / "datasets" / "sre-sessions.jsonl").exists():
+            return base
+    from ..errors import SkilllabError
+
+    raise SkilllabError("no datasets/sre-sessions.jsonl above the working directory; run from a skilllab checkout")

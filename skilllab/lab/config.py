@@ -30,12 +30,13 @@ class ReplayConfig:
     skip_above: float | None = None
     failed_to_dead_ends: bool = False
     recall_k: int = 3
-    recall_min_similarity: float = 0.35
+    recall_min_similarity: float = 0.45
     record_outcomes: bool = True
     index: str = "hnsw"
     # search: the lexical share of the fused score, and how many learned phrasings a skill is indexed by
     lexical_weight: float = 0.3
-    phrasings: int = 8
+    phrasings: int = 24
+    fusion: str = "linear"
     # the extractive distiller's weights of similarity and resolution in closeness (diagnosis gets the rest)
     similarity_weight: float = 0.6
     resolution_weight: float = 0.3

@@ -176,6 +176,7 @@ class FinalUnit:
     status: str
     steps: tuple[str, ...] = ()  # the unit's steps: common steps plus its branch's (or every step)
     text: str = ""  # the unit's runbook text (common part plus its branch)
+    common: tuple[str, ...] = ()  # of ``steps``, those common to every branch of the skill
 
 
 @dataclass(frozen=True)

@@ -161,7 +161,8 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold)
 
 def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook):
     lib = Library(lib_root, embedder=config.embedder, cache_dir=config.cache_dir, index=config.index,
-                  search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings})
+                  search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings,
+                          "fusion": config.fusion})
     distiller = distiller or make_distiller(config)
     agents: dict = {}
     seen: dict[str, int] = defaultdict(int)
@@ -294,7 +295,7 @@ def final_units(lib: Library) -> tuple[list[M.FinalUnit], int]:
                                    tuple(common + [s for b in rb.branches for s in b.fix]), body))
             for b in rb.branches:
                 out.append(M.FinalUnit(agent_id, info.name, M.unit_id(info.name, b.id), info.status,
-                                       tuple(common + b.fix), rb.unit_text(skill, b)))
+                                       tuple(common + b.fix), rb.unit_text(skill, b), tuple(common)))
         agent.close()
     return out, skills
 
@@ -331,7 +332,7 @@ def step_support(units: list[M.FinalUnit], book: M.UnitBook, sessions) -> dict:
         for step in dict.fromkeys(u.steps):
             act = step_action(step)
             sig = signature(step)
-            pool = skill_sources[(u.agent, u.skill)] if u.unit != u.skill else own
+            pool = skill_sources[(u.agent, u.skill)] if (u.unit != u.skill and step in u.common) else own
             hits = sum(1 for sid in pool if any(k == act.key or same_step(sig, cs) for k, cs in calls(sid)))
             per_step[step] = hits / len(pool) if pool else 0.0
         out[(u.agent, u.unit)] = per_step
