@@ -113,8 +113,8 @@ class ExtractiveDistiller:
         """Share of the session's kept diagnosis steps the skill has (the same call, values aside)."""
         if not a.diagnosis:
             return 0.0
-        known = [signature(s) for s in rb.all_steps()]
-        hit = sum(1 for d in a.diagnosis if any(same_step(signature(d.text), sig) for sig in known))
+        known = [_call(s) for s in rb.all_steps()]
+        hit = sum(1 for d in a.diagnosis if any(_same_call(_call(d.text), k) for k in known))
         return hit / len(a.diagnosis)
 
     @staticmethod
@@ -179,9 +179,10 @@ class ExtractiveDistiller:
             if merged is None:
                 return Decision("skip", f"routine: {label} already covers it ({why})", novelty,
                                 target=best.skill.name, branch=branch)
+            minor = what == "a phrasing of the task"  # found by another wording: the runbook itself is unchanged
             return Decision("update", f"same fix as {label} and adds {what} ({why})", novelty,
                             target=best.skill.name, skill=merged, changelog=f"added {what}", branch=branch,
-                            files=files)
+                            files=files, extra={"minor": True} if minor else {})
         if diag < MIN_SHARED_DIAGNOSIS:
             return self._create(session, a, novelty, f"the task reads like {best.skill.name} but the session checked "
                                                      f"other things (diagnosis {diag:.2f}): a different problem")
@@ -314,16 +315,16 @@ class ExtractiveDistiller:
         new = skill.copy()
         if not rb.branches and not rb.steps:  # a hand-written skill with no steps of its own
             rb.steps = [s for s in new.items(STEPS)]
-        mine = [signature(d.text) for d in a.diagnosis]
-        used = [s for s in rb.steps if any(same_step(signature(s), m) for m in mine)]
+        mine = [_call(d.text) for d in a.diagnosis]
+        used = [s for s in rb.steps if any(_same_call(_call(s), m) for m in mine)]
         unused = [s for s in rb.steps if s not in used]
         if rb.branches and used:
             # steps this cause did not need are no longer common: they move into the causes that had them
             for old in rb.branches:
                 old.fix = unused + old.fix
             rb.steps = used
-        known = [signature(s) for s in rb.steps]
-        own = [d.text for d in a.diagnosis if not any(same_step(signature(d.text), sig) for sig in known)]
+        known = [_call(s) for s in rb.steps]
+        own = [d.text for d in a.diagnosis if not any(_same_call(_call(d.text), k) for k in known)]
         b = self._branch(a, session, own, dead_ends=True)
         titles = {x.title for x in rb.branches}
         if b.title in titles:
@@ -338,6 +339,16 @@ class ExtractiveDistiller:
         files: dict[str, str] = {}
         self._phrasing(new, phrasings, a.when, files)
         return new, b.id, b.title, files
+
+
+def _call(step: str) -> tuple[str, frozenset[str]]:
+    return step_action(step).key, signature(step)
+
+
+def _same_call(a: tuple[str, frozenset[str]], b: tuple[str, frozenset[str]]) -> bool:
+    """The same call, values aside: the same action (``kubectl rollout status`` is not ``kubectl
+    rollout history``) with mostly the same words."""
+    return a[0] == b[0] and same_step(a[1], b[1], 0.5)
 
 
 def add_phrasing(existing: list[str], phrase: str, cap: int) -> list[str] | None:

@@ -190,7 +190,8 @@ def _prepare(agent, session: Session, decision: Decision, candidates: list[Candi
         if skill.name != decision.target:
             raise InvalidSkill(f"update: document name {skill.name!r} differs from target {decision.target!r}")
         old = shown[decision.target]
-        skill.set_meta("version", str(old.version + 1))
+        minor = bool(decision.extra.get("minor"))  # a new phrasing only: same version, no changelog line
+        skill.set_meta("version", str(old.version if minor else old.version + 1))
         skill.set_meta("created", old.meta("created") or date)
         skill.set_meta("sources", " ".join(old.sources))
         if old.status == "review":
@@ -205,10 +206,12 @@ def _prepare(agent, session: Session, decision: Decision, candidates: list[Candi
         skill.set_meta("created", date)
         skill.set_meta("sources", "")
         skill.set_meta("status", "active")
+    minor = decision.action == "update" and bool(decision.extra.get("minor"))
     skill.set_meta("agent", agent.id)
-    skill.set_meta("updated", date)
+    if not minor:
+        skill.set_meta("updated", date)
     skill.add_source(session.session_id)
-    if not _has_line_for(skill, skill.version):  # every version gets its changelog line
+    if not minor and not _has_line_for(skill, skill.version):  # every version gets its changelog line
         skill.add_changelog(redact(decision.changelog or decision.reason or decision.action),
                             source=session.session_id, date=date)
     old_keys = tuple(shown[decision.target].front) if decision.action == "update" else ()
@@ -218,7 +221,7 @@ def _prepare(agent, session: Session, decision: Decision, candidates: list[Candi
                       new=decision.action == "create", keep_keys=old_keys, runbook=runbook_rules)
     except InvalidSkill as exc:
         raise InvalidSkill(f"{decision.action} {skill.name}: {exc}") from None
-    verb = "create" if decision.action == "create" else "update"
+    verb = "create" if decision.action == "create" else ("note a phrasing of" if minor else "update")
     reason = redact(decision.reason).replace("\n", " ")[:200]
     return skill, f"{verb} {skill.name} from session {session.session_id}: {reason}"
 

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from ..names import slugify
 from ..session import Session, ToolStep
 from .actions import HANDOFF, READ, WRITE, classify_command, words_of
-from .redact import redact
+from .redact import MASK, redact
 
 MAX_STEPS = 12
 NOTE_CHARS = 140
@@ -45,7 +45,7 @@ MAX_TASK_CHARS = 20_000
 
 # Outputs whose first lines say the call itself failed (not that it read an error message).
 _CALL_FAILED = re.compile(
-    r"^(?:error\b|err!|fatal\b|Error from server|.*command not found|.*permission denied|.*access denied"
+    r"^(?:error\b|err!|fatal\b|failed\b|failure\b|Error from server|.*command not found|.*permission denied|.*access denied"
     r"|.*forbidden|.*unauthorized|.*no such file or directory|.*connection refused|.*timed? ?out\b"
     r"|.*could not connect|.*unable to connect|.*unknown (?:flag|command|option|shorthand)|.*invalid argument"
     r"|.*(?:exit|return) (?:code|status)[: =]+[1-9]\d*|.*returned non-zero|Traceback \(most recent call last\)"
@@ -373,8 +373,12 @@ def _script_purpose(content: str) -> str:
 
 # ---- the analysis ---------------------------------------------------------------------------------
 def _tokens(text: str) -> set[str]:
-    return {t.lower() for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{2,}", text[:MAX_OUTPUT])
-            if t.lower() not in _STOP and not t.isdigit()}
+    out = set()
+    for t in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.:/-]{2,}", text[:MAX_OUTPUT]):
+        t = t.lower().rstrip(".,:;/-")
+        if t and t not in _STOP and not t.isdigit():
+            out.add(t)
+    return out
 
 
 def _values(st: ToolStep) -> set[str]:
@@ -434,12 +438,22 @@ def analyse(session: Session) -> Analysis:
     fix_idx = {st.index for st in fix_calls}
     fix_values = set().union(*(_values(st) for st in fix_calls)) if fix_calls else set()
     first_fix = fix_calls[0].index if fix_calls else len(steps)
+    # the tokens every later call and the answer use, to tell a read whose output was used
+    later_tokens: list[set[str]] = [set()] * len(steps)
+    acc = _tokens(later_text)
+    for i in range(len(steps) - 1, -1, -1):
+        later_tokens[i] = acc
+        acc = acc | _tokens(cmds[i])
     seen_sigs: list[frozenset[str]] = []
     for st, act in zip(steps, acts):
         if st.index in dead or act.kind == HANDOFF:
             continue
         text, script = render_step(st, act.kind, act.key, act.target, ph, task)
         text = redact(text)
+        if MASK in text:
+            if act.kind == READ:
+                continue  # a look that only showed a credential is not a step
+            text = text.replace(MASK, "<secret>")
         out_signal = first_line(st.output, _SIGNAL) if act.kind == READ else ""
         step = Step(st.index, act.kind, act.key, text, redact(templated(out_signal, ph)) if out_signal else "",
                     act.target, script)
@@ -459,9 +473,10 @@ def analyse(session: Session) -> Analysis:
             else:
                 a.noise.append(step)
             continue
-        out_tokens = _tokens(st.output) - task_tokens - _tokens(st.command)
-        used_later = any(tok in " ".join(cmds[st.index + 1:]).lower() or tok in later_text.lower()
-                         for tok in list(out_tokens)[:400] if len(tok) > 3)
+        out_tokens = {t for t in _tokens(st.output) - task_tokens - _tokens(st.command)
+                      if len(t) > 3 and not re.fullmatch(r"[\d.,:%/-]+", t)}
+        later = later_tokens[st.index]
+        used_later = bool(out_tokens & later)
         on_fixed_object = bool(_values(st) & fix_values - {v for v, k in ph.items() if k == "<namespace>"})
         if out_signal or used_later or on_fixed_object:
             if out_signal:
@@ -486,7 +501,7 @@ def analyse(session: Session) -> Analysis:
     for st, act in zip(steps, acts):
         if dead.get(st.index):
             text, _ = render_step(st, act.kind, act.key, act.target, ph, task)
-            a.dead_ends.append(redact(f"{text}: {templated(dead[st.index], ph)}"))
+            a.dead_ends.append(redact(f"{text}: {templated(dead[st.index], ph)}").replace(MASK, "<secret>"))
     a.dead_ends = list(dict.fromkeys(a.dead_ends))
     a.title = fix_title(session.summary or "", ph) if session.success else ""
     if session.success:
@@ -564,6 +579,8 @@ def fix_title(summary: str, ph: dict[str, str]) -> str:
         words = clause.strip().split()
         if len(words) < 2 or not _is_verb(words[0]):
             continue  # a statement of the cause ("the env secret had been renamed"), not of what was done
+        if words[1].lower() in ("it", "them", "this", "that", "these", "those", "everything", "things"):
+            continue  # "re-referenced it": says nothing without the sentence before
         words[0] = _base_verb(words[0])
         cut = []
         for w in words:
