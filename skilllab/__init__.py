@@ -9,6 +9,7 @@ in git and found by meaning through an hnswlib index rebuilt from the files.
     >>> agent.search("pods crash looping", k=3)  # doctest: +SKIP
 """
 
+from ._compat import install as _install_aliases
 from .errors import (
     ConfigError,
     InvalidName,
@@ -23,6 +24,8 @@ from .names import slugify, validate_agent_id, validate_skill_name
 from .skill import Skill
 
 __version__ = "0.1.0"
+
+_install_aliases()
 
 __all__ = [
     "Agent",

@@ -147,8 +147,10 @@ class ExtractiveDistiller:
         if match != "__none__":
             w_diag = 1.0 - self.similarity_weight - self.resolution_weight
             close = self.similarity_weight * sim + self.resolution_weight * res + w_diag * diag
-        else:  # a new cause: the same symptom means it reads alike and was investigated alike
+        elif a.diagnosis:  # a new cause: the same symptom means it reads alike and was investigated alike
             close = self.similarity_weight * sim + (1.0 - self.similarity_weight) * diag
+        else:  # nothing was checked before the fix: only the task can tell
+            close = sim
         return close, res, diag, rb, (None if match == "__none__" else match), match != "__none__", keys
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
@@ -183,7 +185,7 @@ class ExtractiveDistiller:
             return Decision("update", f"same fix as {label} and adds {what} ({why})", novelty,
                             target=best.skill.name, skill=merged, changelog=f"added {what}", branch=branch,
                             files=files, extra={"minor": True} if minor else {})
-        if diag < MIN_SHARED_DIAGNOSIS:
+        if a.diagnosis and diag < MIN_SHARED_DIAGNOSIS:
             return self._create(session, a, novelty, f"the task reads like {best.skill.name} but the session checked "
                                                      f"other things (diagnosis {diag:.2f}): a different problem")
         if n_branches >= self.max_branches:

@@ -392,9 +392,10 @@ def _values(st: ToolStep) -> set[str]:
                     out.add(str(v).lower())
         if st.raw is None:
             return out
-    cmd = st.raw or st.command
+    cmd = (st.raw or st.command)[:2000]
     vals = set(command_values([cmd]).keys())
-    vals |= {m.group(0) for m in re.finditer(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b", cmd[:2000])}
+    vals |= {m.group(0) for m in re.finditer(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)+\b", cmd)}
+    vals |= {t for t in re.findall(r"\b[a-z0-9-]+(?:\.[a-z0-9-]+)+\b", cmd) if _is_host(t)}
     return {v.lower() for v in vals}
 
 

@@ -58,7 +58,8 @@ def tokenize(text: str) -> list[str]:
         if len(words) > 1:
             whole = raw.lower()
             if not whole.replace(".", "").replace("-", "").isdigit():
-                out.append(whole)
+                # an exact compound name (an alert, a service, a tool) is strong evidence: counted twice
+                out += [whole, whole] if len(words) > 2 else [whole]
     return out
 
 
