@@ -268,10 +268,15 @@ def same_step(a: frozenset[str], b: frozenset[str], threshold: float = 0.6) -> b
     return len(a & b) / len(a | b) >= threshold
 
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
 def first_line(text: str, pattern: re.Pattern | None = None) -> str:
+    """The first non-empty line of ``text`` (matching ``pattern``, read with camelCase split so
+    ``DiskPressure`` and ``CrashLoopBackOff`` name their symptom), cut to a note's length."""
     for line in text[:MAX_OUTPUT].splitlines():
         line = line.strip()
-        if line and (pattern is None or pattern.search(line)):
+        if line and (pattern is None or pattern.search(line) or pattern.search(_CAMEL.sub(" ", line))):
             return line[:NOTE_CHARS] + ("…" if len(line) > NOTE_CHARS else "")
     return ""
 
