@@ -21,6 +21,7 @@ never lose an update.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -310,6 +311,18 @@ class Agent:
                                 own))
         return out
 
+    def with_branch(self, branch_id: str) -> list[str]:
+        """Skills (not deprecated) that have a branch of this id: the same resolution."""
+        return sorted(n for n, e in self.index.entries.items() if branch_id in e.branches and e.status != "deprecated")
+
+    def score(self, text: str, names: list[str]) -> list[SkillHit]:
+        """The hits ``search`` would give ``names`` for ``text``, scored exactly, best first."""
+        entries = self.index.entries
+        scored = self.index.score_skills(text, names)
+        hits = [SkillHit(n, sc, entries[n].description, entries[n].status,
+                         str(self.store.skill_dir(n) / "SKILL.md"), own) for n, (sc, own) in scored.items()]
+        return sorted(hits, key=lambda h: -h.similarity)
+
     def nearest_neighbour_similarities(self) -> list[float]:
         """Each skill's dense similarity (own text) to its nearest other skill of this agent: a
         measure of sprawl."""
@@ -328,22 +341,76 @@ class Agent:
 
     # ---- writing ---------------------------------------------------------------------------
     def write(self, skill: Skill, message: str, *, when: float | None = None,
-              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None) -> str | None:
+              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None,
+              intent: dict | None = None) -> str | None:
         """Validate, write atomically, commit with ``message`` and update the index.
 
         ``files`` are bundled files to write beside SKILL.md (``scripts/NAME.sh``); ``renamed_from``
-        moves an existing skill's folder (history kept) before writing. Returns the commit id, or
-        ``None`` when nothing changed on disk.
+        moves an existing skill's folder (history kept) before writing. ``intent`` is the ledger
+        record of the session making this change: it is kept in ``state/intent.json`` until the
+        caller has added it to the ledger (:meth:`clear_intent`), so a crash between writing,
+        committing and recording is finished by :meth:`recover` with the right commit message and
+        the right ledger line. Returns the commit id, or ``None`` when nothing changed on disk.
         """
         skill.validate()
         with self.lock():
+            self.recover()
             self._commit_pending()
+            if intent is not None:
+                paths = [self.store.relpath(skill.name)] + [f"skills/{skill.name}/{r}" for r in (files or {})]
+                if renamed_from:
+                    paths.append(self.store.relpath(renamed_from))
+                atomic_write(self._intent_path(), json.dumps({"message": message, "paths": paths, "when": when,
+                                                              "record": intent}, ensure_ascii=False))
             cid = self.store.write(skill, message, when, files=files, renamed_from=renamed_from)
             if cid is not None:
                 if renamed_from:
                     self.index.remove(renamed_from)
                 self._after_write(skill)
             return cid
+
+    def _intent_path(self) -> Path:
+        return self.root / "state" / "intent.json"
+
+    def clear_intent(self) -> None:
+        """The session whose change was written is in the ledger now: nothing left to recover."""
+        try:
+            self._intent_path().unlink()
+        except FileNotFoundError:
+            pass
+
+    def recover(self) -> str | None:
+        """Finish a change a crash interrupted (see :meth:`write`): commit its files with its own
+        message if they were written but not committed, and add its ledger line if it is missing.
+        Returns what was done ("" when nothing was pending)."""
+        path = self._intent_path()
+        try:
+            intent = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return ""
+        except (ValueError, OSError):
+            log.warning("agent %s: unreadable %s (a crash while writing it) removed", self.id, path)
+            path.unlink(missing_ok=True)
+            return "dropped an unreadable intent record"
+        with self.lock():
+            record = intent.get("record") or {}
+            done = []
+            head = self.store.git.head()
+            last = self.store.git.repo[head.encode()].message.decode("utf-8", "replace").strip() if head else ""
+            if last != intent.get("message"):
+                changed = [p for p in intent.get("paths", []) if self.store.differs_from_head(p)]
+                if changed:
+                    self.store.git.commit(changed, intent["message"], intent.get("when"))
+                    done.append(f"committed {', '.join(changed)} as {intent['message']!r}")
+                    self._sync(False)
+            if done or last == intent.get("message"):
+                if record.get("session_id") and self.ledger.get(record["session_id"]) is None:
+                    self.ledger.add(record)
+                    done.append(f"recorded session {record['session_id']} in the ledger")
+            path.unlink(missing_ok=True)
+            if done:
+                log.warning("agent %s: finished an interrupted change: %s", self.id, "; ".join(done))
+            return "; ".join(done)
 
     def _commit_pending(self) -> None:
         """Commit edits made by hand since the last write, so history names them as such."""
@@ -384,6 +451,7 @@ class Agent:
     def delete(self, name: str, reason: str = "removed", *, when: float | None = None) -> str:
         """Delete the skill's folder (it stays in history) and drop it from search."""
         with self.lock():
+            self.recover()
             self._commit_pending()
             cid = self.store.delete(name, f"remove {name}: {reason}", when)
             self.index.remove(name)
@@ -422,6 +490,7 @@ class Agent:
         """Turn the novelty knob (0..1, higher is stricter); the change is a commit."""
         bar = check_bar(bar)
         with self.lock():
+            self.recover()
             old = self.settings
             if old.novelty_bar == bar and (self.root / SETTINGS_FILE).exists():
                 return None

@@ -24,10 +24,18 @@ def content_text(content: Any) -> str:
     return str(content)
 
 
-def parse_time(value: str) -> _dt.datetime:
-    """ISO-8601 to an aware datetime (naive times are taken as UTC)."""
-    t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return t if t.tzinfo else t.replace(tzinfo=_dt.UTC)
+def parse_time(value: str, *, strict: bool = False) -> _dt.datetime:
+    """ISO-8601 to an aware datetime. ``strict``: a time without a zone is an error (the session
+    format asks for one); otherwise it is taken as UTC."""
+    try:
+        t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO-8601 time") from None
+    if t.tzinfo is None:
+        if strict:
+            raise ValueError(f"{value!r} has no time zone (add Z or +00:00)")
+        t = t.replace(tzinfo=_dt.UTC)
+    return t
 
 
 @dataclass(frozen=True)
@@ -98,15 +106,26 @@ class Session:
     ended_at: str | None = None
     labels: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
+    origin: tuple[str, int] | None = field(default=None, compare=False, repr=False)  # (file, line) it was read from
 
     @classmethod
-    def from_dict(cls, d: dict) -> Session:
+    def from_dict(cls, d: dict, where: tuple[str, int] = ("<session>", 0), *, checked: bool = False) -> Session:
+        """A session from its JSON object, validated exactly as the corpus reader validates a line
+        (:func:`skilllab.corpus.check_session`): a bad field raises
+        :class:`~skilllab.corpus.CorpusError` naming it (``where`` says which file and line)."""
+        if not checked:
+            from .corpus.validate import CorpusError, check_session
+
+            problems = check_session(d, where)
+            if problems:
+                raise CorpusError(problems)
         out = d.get("outcome") or {}
         return cls(
             session_id=d["session_id"], agent_id=d["agent_id"], started_at=d["started_at"],
-            task=d["task"], messages=list(d.get("messages") or []), success=bool(out.get("success")),
+            task=d["task"], messages=list(d.get("messages") or []), success=out.get("success") is True,
             reward=out.get("reward"), summary=out.get("summary"), ended_at=d.get("ended_at"),
             labels=dict(d.get("labels") or {}), metadata=dict(d.get("metadata") or {}),
+            origin=where if where[0] != "<session>" else None,
         )
 
     def to_dict(self, *, with_labels: bool = True) -> dict:

@@ -252,6 +252,17 @@ class AgentStore:
                         tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
         return tracked
 
+    def differs_from_head(self, rel: str) -> bool:
+        """Whether the file at ``rel`` (relative to the agent folder) differs from the last commit."""
+        path = self.root / rel
+        head = self.git.head()
+        committed = self.git.read(rel, head) if head else None
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return committed is not None
+        return committed != data
+
     def pending(self, name: str) -> str | None:
         """How skill ``name``'s file differs from the last commit: "added", "edited", "removed"
         (by hand, not yet committed) or None."""

@@ -105,6 +105,6 @@ def test_distill_command_lines_summary_and_bad_lines(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(rows[0]) + "\n" + json.dumps({**rows[1], "outcome": {"success": "maybe"}}) + "\n")
     code, out, err = run(capsys, "distill", str(bad), *lib)
-    assert code == 1 and err == f"skilllab: error: {bad}:2: outcome.success: must be true or false\n"
+    assert code == 1 and err == f"skilllab: error: {bad}:2: outcome.success: must be true or false, not \"maybe\"\n"
     code, out, err = run(capsys, "distill", str(bad), *lib, "--lenient")
     assert code == 0 and f"skipped {bad}:2: outcome.success" in err and "1 bad lines skipped" in out

@@ -34,8 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     except SkilllabError as exc:
         print(f"skilllab: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:  # a full disk, a folder that cannot be written, a file that went away
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"skilllab: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("skilllab: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
+

@@ -34,11 +34,12 @@ creates a skill instead.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from .. import phrasings as phrasings_mod
 from ..names import slugify, validate_skill_name
-from ..runbook import MAX_BRANCHES, Branch, Runbook, resolution_key
+from ..runbook import MAX_BRANCHES, Branch, Runbook, branch_id, resolution_key
 from ..session import Session
 from ..skill import STEPS, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
 from .actions import WRITE, step_action
@@ -93,9 +94,23 @@ class ExtractiveDistiller:
         self.max_branches = max_branches
         self.phrasings = phrasings
         self.variant_similarity = variant_similarity
+        self._last: tuple | None = None
 
     def search_queries(self, session: Session) -> list[str]:
         return [session.task, query_text(session)]
+
+    def analysis(self, session: Session) -> Analysis:
+        """The session read once (the flow asks for its resolution before deciding)."""
+        key = (session.session_id, id(session))
+        if self._last is None or self._last[0] != key:
+            self._last = (key, analyse(session))
+        return self._last[1]
+
+    def resolution_branch(self, session: Session) -> str | None:
+        """The branch id a skill would have for this session's fix (None when nothing was changed),
+        so the flow can bring in every skill that already has that fix."""
+        keys = self.analysis(session).keys
+        return branch_id(resolution_key(keys)) if keys else None
 
     # ---- judging ------------------------------------------------------------------------
     @staticmethod
@@ -154,7 +169,7 @@ class ExtractiveDistiller:
         return close, res, diag, rb, (None if match == "__none__" else match), match != "__none__", keys
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
-        a = analyse(session)
+        a = copy.deepcopy(self.analysis(session))
         if not a.calls:
             return Decision("skip", "nothing to learn: the transcript has no tool calls", 0.0)
         if not (a.diagnosis or a.fix or a.verify):

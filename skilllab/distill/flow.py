@@ -27,7 +27,7 @@ from ..runbook import check_written
 from ..session import Session
 from ..skill import CHANGELOG, WHAT_DIDNT, Skill
 from .base import Candidate, Decision
-from .redact import redact
+from .redact import redact, redact_obj
 from .registry import get_distiller
 from .transcript import analyse, query_text, same_step, signature
 
@@ -58,29 +58,55 @@ class DistillResult:
     candidates: list = field(default_factory=list)
     branch: str | None = None  # the branch (cause) of ``skill`` the session was attributed to
     new_branch: bool = False  # an update that added that branch
+    attempts: int = 1  # how many times the session was tried (a distiller error is retried)
+    content_sha: str = ""  # a hash of what the session holds, to notice the same id with other content
+    warning: str = ""  # something the user should hear (not stored in the ledger)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("warning", None)
+        return d
+
+
+MAX_ATTEMPTS = 3  # a session whose distiller failed this many times is left alone until asked again
+
+
+def _final(record: dict, retry_errors: bool, max_attempts: int) -> bool:
+    """Whether a ledger record settles its session (an ``error`` is retried, up to ``max_attempts``)."""
+    if record.get("decision") != "error" or not retry_errors:
+        return True
+    return int(record.get("attempts") or 1) >= max_attempts
 
 
 def distill_session(agent, session: Session, distiller="extractive", *, bar: float | None = None, k: int = 5,
                     skip_above: float | None = None, failed_to_dead_ends: bool = False,
-                    dead_end_min_similarity: float = 0.5, when: float | None = None) -> DistillResult:
-    """Distill ``session`` into ``agent``'s library. See the module docstring for the steps."""
+                    dead_end_min_similarity: float = 0.5, when: float | None = None, retry_errors: bool = True,
+                    max_attempts: int = MAX_ATTEMPTS) -> DistillResult:
+    """Distill ``session`` into ``agent``'s library. See the module docstring for the steps.
+
+    A session already settled in the ledger changes nothing (``repeated``); one whose distiller
+    failed (``error``) is tried again, up to ``max_attempts`` times in all, unless ``retry_errors``
+    is false.
+    """
+    from ..corpus.reader import session_sha256
+
     t0 = time.perf_counter()
     dist = get_distiller(distiller) if isinstance(distiller, str) else distiller
     if session.agent_id != agent.id:
         raise InvalidName(f"session {session.session_id} belongs to agent {session.agent_id!r}, not {agent.id!r}")
+    sha = session_sha256(session)
     done = agent.ledger.get(session.session_id)
-    if done is not None:
-        return _repeat(done)
+    if done is not None and _final(done, retry_errors, max_attempts):
+        return _repeat(done, sha, agent.ledger, session)
     with agent.lock():
+        agent.recover()
         agent.refresh()
         done = agent.ledger.get(session.session_id)
-        if done is not None:
-            return _repeat(done)
+        if done is not None and _final(done, retry_errors, max_attempts):
+            return _repeat(done, sha, agent.ledger, session)
         bar = agent.settings.novelty_bar if bar is None else bar
-        res = DistillResult(session.session_id, agent.id, "skip", bar=bar, distiller=dist.name)
+        res = DistillResult(session.session_id, agent.id, "skip", bar=bar, distiller=dist.name, content_sha=sha,
+                            attempts=int(done.get("attempts") or 1) + 1 if done else 1)
         owner = agent.source_owner(session.session_id)
         when = when if when is not None else session.started.timestamp()
         if owner is not None:
@@ -90,13 +116,18 @@ def distill_session(agent, session: Session, distiller="extractive", *, bar: flo
         else:
             _distill(agent, session.without_labels(), dist, res, bar, k, skip_above, when)
         res.seconds = time.perf_counter() - t0
-        agent.ledger.add(res.to_dict())
+        agent.ledger.add(redact_obj(res.to_dict()))
+        agent.clear_intent()
         return res
 
 
-def _repeat(record: dict) -> DistillResult:
+def _repeat(record: dict, sha: str, ledger, session: Session) -> DistillResult:
     res = DistillResult(**{k: v for k, v in record.items() if k in DistillResult.__dataclass_fields__})
     res.repeated = True
+    if record.get("content_sha") and record["content_sha"] != sha:
+        here = f"{session.origin[0]}:{session.origin[1]}" if session.origin else "this session"
+        res.warning = (f"session {session.session_id!r} was distilled before from other content "
+                       f"({ledger.path}:{ledger.line_of(session.session_id)}); {here} is ignored")
     return res
 
 
@@ -106,20 +137,40 @@ def search_queries(dist, session: Session) -> list[str]:
     return list(queries(session)) if queries is not None else [query_text(session)]
 
 
+MAX_SAME_FIX = 3
+
+
 def _search(agent, session: Session, k: int, dist=None) -> list:
     """Candidates for ``session``: the union of the hits of every query, each at its best score,
-    with the score of every query kept (``hit.scores``)."""
+    with the score of every query kept; plus, when the distiller can say what the session did
+    (``resolution_branch``), the skills that already have a branch for that same fix, however far
+    down the search they rank (the best ``MAX_SAME_FIX`` of them)."""
     queries = search_queries(dist, session)
     best: dict = {}
     scores: dict[str, list[float]] = {}
     owns: dict[str, list[float]] = {}
+
+    def take(i: int, h) -> None:
+        scores.setdefault(h.name, [0.0] * len(queries))[i] = h.similarity
+        owns.setdefault(h.name, [0.0] * len(queries))[i] = h.own_similarity or 0.0
+        if h.name not in best or h.similarity > best[h.name].similarity:
+            best[h.name] = h
+
     for i, q in enumerate(queries):
         for h in agent.search(q, k=k):
-            scores.setdefault(h.name, [0.0] * len(queries))[i] = h.similarity
-            owns.setdefault(h.name, [0.0] * len(queries))[i] = h.own_similarity or 0.0
-            if h.name not in best or h.similarity > best[h.name].similarity:
-                best[h.name] = h
+            take(i, h)
     hits = sorted(best.values(), key=lambda h: -h.similarity)[:k]
+    names = {h.name for h in hits}
+    branch = getattr(dist, "resolution_branch", None)
+    bid = branch(session) if branch is not None else None
+    same_fix = [n for n in agent.with_branch(bid) if n not in names] if bid else []
+    if same_fix:
+        extra: dict = {}
+        for i, q in enumerate(queries):
+            for h in agent.score(q, same_fix):
+                take(i, h)
+                extra[h.name] = best[h.name]
+        hits += sorted(extra.values(), key=lambda h: -h.similarity)[:MAX_SAME_FIX]
     return [(h, tuple(scores[h.name]), tuple(owns[h.name])) for h in hits]
 
 
@@ -165,7 +216,8 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.decision, res.error = "invalid", str(exc)
         res.skill = decision.target or (decision.skill.name if decision.skill else None)
         return
-    res.commit = agent.write(skill, message, when=when, files=files)
+    res.decision, res.skill = decision.action, skill.name  # what the ledger says if a crash interrupts the write
+    res.commit = agent.write(skill, message, when=when, files=files, intent=redact_obj(res.to_dict()))
     res.decision, res.skill = decision.action, skill.name
     if decision.action == "create" and res.branch is None:
         from ..runbook import Runbook

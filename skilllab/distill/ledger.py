@@ -8,22 +8,28 @@ distilled again, by this process or any other.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._records: dict[str, dict] = {}
+        self._lines: dict[str, int] = {}
         self._size = 0
+        self._count = 0
+        self.bad_lines: list[int] = []  # lines that could not be read (a torn or damaged record)
 
     def _refresh(self) -> None:
         size = self.path.stat().st_size if self.path.exists() else 0
         if size == self._size:
             return
         if size < self._size:  # rewritten by hand: read it again from the start
-            self._records, self._size = {}, 0
+            self._records, self._lines, self._size, self._count, self.bad_lines = {}, {}, 0, 0, []
         with open(self.path, "rb") as fh:
             fh.seek(self._size)
             chunk = fh.read(size - self._size)
@@ -31,11 +37,20 @@ class Ledger:
             if not raw.endswith(b"\n"):
                 break  # a torn last line from a crash; add() starts a fresh line after it
             self._size += len(raw)
+            self._count += 1
             try:
-                rec = json.loads(raw)
+                rec = json.loads(raw.replace(b"\x00", b"").decode("utf-8"))
                 self._records[rec["session_id"]] = rec
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue
+                self._lines[rec["session_id"]] = self._count
+            except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+                if raw.strip(b"\x00\r\n\t "):
+                    self.bad_lines.append(self._count)
+                    log.warning("%s:%d: unreadable ledger line skipped (its session will be distilled again)",
+                                self.path, self._count)
+
+    def line_of(self, session_id: str) -> int | None:
+        self._refresh()
+        return self._lines.get(session_id)
 
     def get(self, session_id: str) -> dict | None:
         self._refresh()

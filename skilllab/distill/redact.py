@@ -1,50 +1,173 @@
-"""Redaction of secrets before anything from a transcript reaches a skill file or an LLM.
+"""Redaction of secrets before anything derived from a session is written or sent anywhere.
 
-Covers the common shapes: bearer tokens, AWS access key ids and secret keys, private key blocks,
-passwords in URLs, ``password=...``-style pairs (also ``token``, ``secret``, ``api_key``),
-provider tokens (GitHub, Slack, OpenAI-style ``sk-``), JWTs, and long hex or base64 strings.
-Each match becomes ``[REDACTED]``, keeping the key name so the runbook still reads well.
+One rule set, used everywhere (skill files, bundled scripts, index sidecars, ledger reasons, the
+queue spool, run folders, LLM prompts) and by ``skilllab audit``. Each rule has a *kind* so an
+audit can say what it found without ever printing the value. The rules cover:
+
+* provider key shapes: AWS access key ids, GitHub (``ghp_``, ``github_pat_``...), GitLab
+  (``glpat-``), Slack tokens and webhooks, OpenAI / Anthropic (``sk-``), Stripe (``sk_live_``,
+  ``rk_live_``, ``whsec_``), Google API keys (``AIza``) and OAuth tokens (``ya29.``), npm, PyPI,
+  SendGrid, Twilio, Mailgun, Shopify, DigitalOcean, HashiCorp Vault, Telegram bots, JWTs, PEM
+  private keys;
+* where secrets sit in commands: ``Authorization: Bearer|Basic|Token``, URL credentials
+  (``postgres://user:PASS@``), option values (``-p``/``--password``, ``mysql -pPASS``,
+  ``redis-cli -a PASS``, ``curl -u user:PASS``, ``docker login -p``, ``--token``,
+  ``--from-literal=key=VALUE``, ``PGPASSWORD=``), connection strings (``AccountKey=``,
+  ``Password=``, ``SharedAccessSignature=``, ``sig=``), ``key=``/``token=``/``secret=`` pairs in
+  any syntax (``=``, ``:``, JSON), Kubernetes Secret ``data:`` values;
+* what looks random: long hex strings and base64-like tokens of mixed case and digits, and
+  high-entropy values after ``=`` or ``:``.
+
+A match becomes ``[REDACTED]`` (the key name is kept, so the text still reads). Every pattern is a
+single pass without nested or overlapping repetition, and the generic token checks run in Python
+on tokens found by a plain character class, so redaction is linear in the size of the text.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 
 MASK = "[REDACTED]"
 
-_RULES: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.DOTALL),
-     MASK),
-    (re.compile(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}"), rf"\1\2{MASK}"),
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"), MASK),
-    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}"
-                r"|sk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}|glpat-[A-Za-z0-9_-]{16,})"), MASK),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), MASK),
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(@)", re.IGNORECASE), rf"\1{MASK}\3"),
-    (re.compile(r"""(?ix)
-        (\b[\w.-]*(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|access[_-]?key|private[_-]?key
-                   |client[_-]?secret)[\w.-]*)
-        (["']?\s*[:=]\s*)(?!\[REDACTED\])
-        ("[^"\n]*"|'[^'\n]*'|[^\s,;&"'\]\)}]+)"""), rf"\1\2{MASK}"),
-    (re.compile(r"(?i)(?<!\S)(--?(?:password|passwd|token|secret|api-key)[ =])(\S+)"), rf"\1{MASK}"),
-    (re.compile(r"\b[A-Fa-f0-9]{32,}\b"), MASK),
-    (re.compile(r"(?<![A-Za-z0-9+/=_-])(?=[A-Za-z0-9+/_-]*[0-9])(?=[A-Za-z0-9+/_-]*[A-Z])(?=[A-Za-z0-9+/_-]*[a-z])"
-                r"[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/=_-])"), MASK),
+_KEYWORDS = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+             r"|client[_-]?secret|auth[_-]?token|credentials?|accountkey|sharedaccesskey|x-api-key|session[_-]?key"
+             r"|signing[_-]?key|encryption[_-]?key|db[_-]?pass)")
+
+# (kind, pattern, replacement): replacement groups keep the key name and separators
+RULES: list[tuple[str, re.Pattern, str]] = [
+    ("private_key", re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----[\s\S]{0,20000}?"
+                               r"(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----|\Z)"), MASK),
+    ("aws_access_key_id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"), MASK),
+    ("github_token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})"), MASK),
+    ("gitlab_token", re.compile(r"\bglpat-[A-Za-z0-9_-]{16,64}"), MASK),
+    ("slack_token", re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,200}"), MASK),
+    ("slack_webhook", re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]{10,200}"), MASK),
+    ("openai_key", re.compile(r"\bsk-(?:proj-|ant-|svcacct-)?[A-Za-z0-9_-]{16,200}"), MASK),
+    ("stripe_key", re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{10,200}|\bwhsec_[A-Za-z0-9]{16,200}"), MASK),
+    ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), MASK),
+    ("google_oauth_token", re.compile(r"\bya29\.[0-9A-Za-z_-]{20,500}"), MASK),
+    ("npm_token", re.compile(r"\bnpm_[A-Za-z0-9]{36}"), MASK),
+    ("pypi_token", re.compile(r"\bpypi-[A-Za-z0-9_-]{50,300}"), MASK),
+    ("sendgrid_key", re.compile(r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}"), MASK),
+    ("twilio_key", re.compile(r"\bSK[0-9a-fA-F]{32}\b"), MASK),
+    ("mailgun_key", re.compile(r"\bkey-[0-9a-zA-Z]{32}\b"), MASK),
+    ("shopify_token", re.compile(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"), MASK),
+    ("digitalocean_token", re.compile(r"\bdo[pro]_v1_[a-f0-9]{64}"), MASK),
+    ("vault_token", re.compile(r"\bhv[sbr]\.[A-Za-z0-9_-]{20,200}"), MASK),
+    ("telegram_bot_token", re.compile(r"\b\d{8,10}:[A-Za-z0-9_-]{35}\b"), MASK),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,2000}\.[A-Za-z0-9_-]{8,2000}\.[A-Za-z0-9_-]{8,2000}"), MASK),
+    ("auth_header", re.compile(r"(?i)\b(authorization\s*[:=]\s*)?(bearer)(\s+)[A-Za-z0-9._~+/=-]{8,4000}"),
+     rf"\1\2\3{MASK}"),
+    ("auth_header", re.compile(r"(?i)\b(authorization\s*[:=]\s*)(basic|token|digest)(\s+)[A-Za-z0-9._~+/=-]{8,4000}"),
+     rf"\1\2\3{MASK}"),
+    ("auth_header", re.compile(r"\b(Basic|Token)(\s+)(?=[A-Za-z0-9._~+/-]*\d)[A-Za-z0-9._~+/-]{16,4000}={0,2}"),
+     rf"\1\2{MASK}"),
+    ("url_credentials", re.compile(r"(?i)(\b[a-z][a-z0-9+.-]{0,20}://[^\s:/@]{0,200}:)([^\s@/]{1,300})(@)"), rf"\1{MASK}\3"),
+    ("connection_string", re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|sig"
+                                     r"|client_secret)(=)([^;&\s\"']{4,2000})"), rf"\1\2{MASK}"),
+    ("keyword_value", re.compile(rf"(?i)({_KEYWORDS}[\w.-]{{0,40}})(\"?'?\s*[:=]\s*)(?!\[REDACTED\])"
+                                 r"(\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'|[^\s,;&\"'\]\)}]{1,500})"), rf"\1\2{MASK}"),
+    ("cli_password", re.compile(r"(?i)(?<!\S)(--?(?:password|passwd|token|secret|api-key|auth-token|access-token"
+                                r"|client-secret|pass)[ =])(\S{1,500})"), rf"\1{MASK}"),
+    ("mysql_password", re.compile(r"(\bmysql(?:dump|admin)?\b[^\n|;&]{0,300}?\s-p)([^\s\-][^\s]{0,200})"), rf"\1{MASK}"),
+    ("short_option_password", re.compile(r"(\b(?:docker|podman|helm|skopeo)\s+(?:login|registry\s+login)\b[^\n|;&]{0,300}?"
+                                         r"\s-p\s+)(\S{1,500})"), rf"\1{MASK}"),
+    ("redis_password", re.compile(r"(\bredis-cli\b[^\n|;&]{0,300}?\s(?:-a|--pass)\s+)(\S{1,500})"), rf"\1{MASK}"),
+    ("basic_user_password", re.compile(r"((?:^|\s)(?:-u|--user)\s+['\"]?[^\s:'\"]{1,100}:)([^\s'\"]{1,500})"), rf"\1{MASK}"),
+    ("env_password", re.compile(r"\b((?:PGPASSWORD|MYSQL_PWD|REDISCLI_AUTH|PASSWORD|[A-Z_]{0,40}_(?:PASSWORD|TOKEN"
+                                r"|SECRET|API_KEY|ACCESS_KEY|SECRET_KEY))=)([^\s;&]{1,500})"), rf"\1{MASK}"),
+    ("literal_secret", re.compile(r"(--from-literal=[\w.-]{1,100}=)([^\s'\"]{1,500})"), rf"\1{MASK}"),
+    ("long_hex", re.compile(r"\b[A-Fa-f0-9]{32,4096}\b"), MASK),
 ]
+
+_TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,4096}")
+_AFTER_ASSIGN = re.compile(r"(?<=[=:])\s?([A-Za-z0-9+/_.~=-]{20,4096})")
+_SECRET_BLOCK = re.compile(r"^(\s*)(data|stringData):\s*$")
+
+
+def _entropy(s: str) -> float:
+    counts = Counter(s)
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def _random_token(tok: str) -> bool:
+    """Base64-like: mixed case and digits, long, not a path or a word with hyphens."""
+    core = tok.rstrip("=")
+    if len(core) < 32 or core.count("/") > len(core) // 8:
+        return False
+    return (any(c.isdigit() for c in core) and any(c.isupper() for c in core) and any(c.islower() for c in core)
+            and _entropy(core) >= 4.0)
+
+
+def _high_entropy_value(tok: str) -> bool:
+    if len(tok) < 20 or tok.startswith("<") or "/" in tok[:1] or re.fullmatch(r"[\d.:-]+", tok):
+        return False
+    if re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", tok):  # a host name
+        return False
+    classes = sum(bool(re.search(p, tok)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[+/_=~-]"))
+    return classes >= 3 and _entropy(tok) >= 3.8
+
+
+def _secret_blocks(text: str) -> str:
+    """Values under a Kubernetes Secret's ``data:`` / ``stringData:`` (YAML), line by line."""
+    if "data:" not in text and "Data:" not in text:
+        return text
+    out, indent = [], None
+    for line in text.split("\n"):
+        m = _SECRET_BLOCK.match(line)
+        if m:
+            indent = len(m.group(1))
+            out.append(line)
+            continue
+        if indent is not None:
+            stripped = len(line) - len(line.lstrip())
+            kv = re.match(r"^(\s+[\w.-]+:\s+)(\S.*)$", line)
+            if kv and stripped > indent:
+                out.append(kv.group(1) + MASK)
+                continue
+            if line.strip():
+                indent = None
+        out.append(line)
+    return "\n".join(out)
 
 
 def redact(text: str) -> str:
     """``text`` with every recognised secret replaced by ``[REDACTED]``."""
     if not text:
         return text
-    for pattern, repl in _RULES:
+    for _kind, pattern, repl in RULES:
         text = pattern.sub(repl, text)
-    return text
+    text = _TOKEN.sub(lambda m: MASK if _random_token(m.group(0)) else m.group(0), text)
+    text = _AFTER_ASSIGN.sub(lambda m: MASK if _high_entropy_value(m.group(1)) else m.group(0), text)
+    return _secret_blocks(text)
 
 
-def find_secrets(text: str) -> list[str]:
-    """The substrings :func:`redact` would remove (for tests and audits)."""
+def find_secrets(text: str) -> list[tuple[str, str]]:
+    """``(kind, value)`` of everything :func:`redact` would remove (for tests and audits; never print
+    the value)."""
     found = []
-    for pattern, _ in _RULES:
-        found += [m.group(0) for m in pattern.finditer(text)]
+    for kind, pattern, _ in RULES:
+        for m in pattern.finditer(text):
+            value = m.group(m.lastindex) if m.lastindex and kind not in ("private_key",) else m.group(0)
+            if value != MASK and MASK not in value:
+                found.append((kind, value))
+    found += [("random_token", m.group(0)) for m in _TOKEN.finditer(text) if _random_token(m.group(0))]
+    found += [("high_entropy_value", m.group(1)) for m in _AFTER_ASSIGN.finditer(text)
+              if _high_entropy_value(m.group(1))]
+    if _secret_blocks(text) != text:
+        found.append(("kubernetes_secret_data", ""))
     return found
+
+
+def redact_obj(obj):
+    """Every string inside a JSON-like object (a session, a ledger record) redacted."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, list):
+        return [redact_obj(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: redact_obj(v) for k, v in obj.items()}
+    return obj

@@ -238,3 +238,24 @@ class SkillIndex:
         if missing and vec is not None:
             dense.update({d: float(v @ vec) for d, v in zip(missing, self.dense.vectors(missing))})
         return [(n, sc, self.settings.fuse(dense.get(d, 0.0), lexical.get(d, 0.0))) for (n, sc), d in zip(top, own_ids)]
+
+    def score_skills(self, text: str, names: list[str], vector: np.ndarray | None = None
+                     ) -> dict[str, tuple[float, float]]:
+        """The exact ``(score, own)`` of ``text`` for each of ``names`` (skills this index has),
+        however far down a search they would rank."""
+        names = [n for n in names if n in self.entries]
+        if not names:
+            return {}
+        w = self.settings.lexical_weight
+        docs = {n: [f"{n}{DOC_SEP}{i}" for i in range(len(self.entries[n].docs))] for n in names}
+        dense: dict[str, float] = {}
+        if w < 1.0:
+            vec = vector if vector is not None else self.embedder.embed([text])[0]
+            ids = [d for ds in docs.values() for d in ds]
+            dense = {d: float(v @ vec) for d, v in zip(ids, self.dense.vectors(ids))}
+        lexical = self.lexical.scores(text) if w > 0.0 else {}
+        out = {}
+        for n, ds in docs.items():
+            fused = [self.settings.fuse(dense.get(d, 0.0), lexical.get(d, 0.0)) for d in ds]
+            out[n] = (max(fused), fused[0])
+        return out
