@@ -13,16 +13,22 @@ diagnostics every session of a symptom shares:
                    (the same fix, so any shared context is evidence); otherwise the score of the task
                    alone (a new cause may only join a skill of the same symptom)
     diagnosis    = share of the session's kept diagnosis steps that c already has
-    closeness(c) = s * similarity(c) + r * resolution(c) + (1 - s - r) * diagnosis(c)   when a branch has R
-                 = s * similarity(c) + (1 - s) * diagnosis(c)                          when none has
-                   (s = similarity_weight 0.6, r = resolution_weight 0.3: a new cause joins a skill
-                   when the problem reads alike and was investigated alike)
+    alike(c)     = s * similarity(c) + (1 - s) * diagnosis(c)      (similarity alone when the session
+                                                                   checked nothing before its fix)
+    closeness(c) = r + (1 - r) * max(alike(c), similarity(c))
+                                            when a branch of c has R: the same fix closes a share r
+                                            of the distance that is left (a shared investigation adds
+                                            evidence, a different one takes none away)
+                 = alike(c)                 when none has: a new cause joins a skill only when the
+                                            problem reads alike and was investigated alike
+                   (s = similarity_weight 0.6, r = resolution_weight 0.3)
     novelty      = 1 - max closeness
 
     novelty >= bar                        -> create a new skill
     best candidate has a branch with R    -> the known branch: update it if the session adds a dead
                                              end, a signal or a new phrasing of the task; else skip
-    otherwise, if diagnosis >= 0.5        -> update the best candidate with a new branch for R
+    otherwise, if diagnosis >= 0.5 and the task reads at least branch_similarity * 2 * (1 - bar)
+    alike (0.5 at the default bar)        -> update the best candidate with a new branch for R
                                              (never skip: its decisive action is new there)
     otherwise                             -> create (it reads alike but was investigated otherwise:
                                              a vague task such as "please look at X" is not a symptom)
@@ -84,7 +90,8 @@ class ExtractiveDistiller:
     name = "extractive"
 
     def __init__(self, similarity_weight: float = 0.6, resolution_weight: float = 0.3,
-                 max_branches: int = MAX_BRANCHES, phrasings: int = MAX_PHRASINGS, variant_similarity: float = 0.8):
+                 max_branches: int = MAX_BRANCHES, phrasings: int = MAX_PHRASINGS, variant_similarity: float = 0.8,
+                 branch_similarity: float = 0.5):
         if not (0 <= similarity_weight and 0 <= resolution_weight and similarity_weight + resolution_weight <= 1):
             from ..errors import ConfigError
 
@@ -94,6 +101,7 @@ class ExtractiveDistiller:
         self.max_branches = max_branches
         self.phrasings = phrasings
         self.variant_similarity = variant_similarity
+        self.branch_similarity = branch_similarity
         self._last: tuple | None = None
 
     def search_queries(self, session: Session) -> list[str]:
@@ -159,13 +167,16 @@ class ExtractiveDistiller:
         else:
             res = max((len(keys & k) / len(keys | k) for _b, k in causes if keys | k), default=0.0)
         diag = self.diagnosis_coverage(a, rb)
+        s, r = self.similarity_weight, self.resolution_weight
+        # how alike the problem is: it reads alike and was investigated alike (or, when nothing was
+        # checked before the fix, only how it reads)
+        alike = s * sim + (1.0 - s) * diag if a.diagnosis else sim
         if match != "__none__":
-            w_diag = 1.0 - self.similarity_weight - self.resolution_weight
-            close = self.similarity_weight * sim + self.resolution_weight * res + w_diag * diag
-        elif a.diagnosis:  # a new cause: the same symptom means it reads alike and was investigated alike
-            close = self.similarity_weight * sim + (1.0 - self.similarity_weight) * diag
-        else:  # nothing was checked before the fix: only the task can tell
-            close = sim
+            # a branch with the same fix closes a share r of the distance that is left; a shared
+            # investigation adds to the evidence but a different one takes none away
+            close = r + (1.0 - r) * max(alike, sim)
+        else:
+            close = alike
         return close, res, diag, rb, (None if match == "__none__" else match), match != "__none__", keys
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
@@ -200,6 +211,11 @@ class ExtractiveDistiller:
             return Decision("update", f"same fix as {label} and adds {what} ({why})", novelty,
                             target=best.skill.name, skill=merged, changelog=f"added {what}", branch=branch,
                             files=files, extra={"minor": True} if minor else {})
+        need = min(1.0, self.branch_similarity * (1.0 - bar) * 2)  # at the default bar 0.5: branch_similarity
+        if self.symptom_similarity(best) < need:
+            return self._create(session, a, novelty, f"the task reads unlike {best.skill.name} (similarity "
+                                                     f"{self.symptom_similarity(best):.2f} < {need:.2f}):"
+                                                     " a problem of its own")
         if a.diagnosis and diag < MIN_SHARED_DIAGNOSIS:
             return self._create(session, a, novelty, f"the task reads like {best.skill.name} but the session checked "
                                                      f"other things (diagnosis {diag:.2f}): a different problem")

@@ -40,6 +40,7 @@ class ReplayConfig:
     # the extractive distiller's weights of similarity and resolution in closeness (diagnosis gets the rest)
     similarity_weight: float = 0.6
     resolution_weight: float = 0.3
+    branch_similarity: float = 0.5  # how alike a task must read for its new cause to join a skill as a branch
     limit: int | None = None  # replay only the first N sessions (in time order)
     agents: tuple = ()  # replay only these agents (empty: all)
     lenient: bool = False

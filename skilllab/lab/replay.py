@@ -73,7 +73,8 @@ class ReplayResult:
 
 def make_distiller(config: ReplayConfig):
     extractive = {"similarity_weight": config.similarity_weight, "resolution_weight": config.resolution_weight,
-                  "phrasings": config.phrasings} if config.distiller == "extractive" else {}
+                  "phrasings": config.phrasings, "branch_similarity": config.branch_similarity
+                  } if config.distiller == "extractive" else {}
     return get_distiller(config.distiller, model=config.llm_model, base_url=config.llm_base_url,
                          cassette=config.llm_cassette, cassette_mode=config.llm_cassette_mode, **extractive)
 
