@@ -30,11 +30,21 @@ class StubOpenAI:
         self.dim = dim
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        self.models_status = 200
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *a):
                 return None  # keep test output quiet
+
+            def do_GET(self):
+                stub.requests.append({"path": self.path, "body": None})
+                if self.path.endswith("/models"):
+                    if stub.models_status != 200:
+                        return self._send(stub.models_status, {"error": {"message": "denied", "type": "auth"}})
+                    return self._send(200, {"object": "list", "data": [
+                        {"id": "stub-model", "object": "model", "created": 0, "owned_by": "stub"}]})
+                return self._send(404, {"error": {"message": "not found"}})
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
@@ -70,6 +80,11 @@ class StubOpenAI:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def chat_requests(self) -> list[dict]:
+        """The requests that asked for a completion (a model-list check is not one)."""
+        return [r for r in self.requests if r["path"].endswith("/chat/completions")]
 
     @property
     def base_url(self) -> str:

@@ -101,10 +101,15 @@ def test_distill_command_lines_summary_and_bad_lines(tmp_path, capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("s-1  sre-oncall  create ") and lines[1].startswith("s-2  sre-oncall  gated ")
-    assert lines[-1] == "2 sessions: create 1, update 0, skip 0, gated 1, invalid 0, error 0"
+    assert lines[-1] == "2 sessions: 0 already distilled, 2 new (create 1, update 0, skip 0, gated 1, invalid 0, error 0)"
+    code, out, err = run(capsys, "distill", str(corpus), *lib)  # a rerun is no new work
+    assert code == 0 and out.splitlines()[-1] == ("2 sessions: 2 already distilled, 0 new (create 0, update 0, skip 0, "
+                                                  "gated 0, invalid 0, error 0)")
+    assert "already distilled: create" in out.splitlines()[0]
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(rows[0]) + "\n" + json.dumps({**rows[1], "outcome": {"success": "maybe"}}) + "\n")
     code, out, err = run(capsys, "distill", str(bad), *lib)
     assert code == 1 and err == f"skilllab: error: {bad}:2: outcome.success: must be true or false, not \"maybe\"\n"
     code, out, err = run(capsys, "distill", str(bad), *lib, "--lenient")
     assert code == 0 and f"skipped {bad}:2: outcome.success" in err and "1 bad lines skipped" in out
+    assert "1 already distilled, 0 new" in out

@@ -207,7 +207,7 @@ def test_replay_with_the_llm_distiller_through_a_cassette(tmp_path):
         cfg = ReplayConfig(embedder="hashing", distiller="llm", llm_model="stub-model", llm_base_url=stub.base_url,
                            llm_cassette=str(tmp_path / "cassette.jsonl"), progress=False)
         res = run_replay(corpus, cfg, out=tmp_path / "run")
-        assert len(stub.requests) == 6  # one per session that passed the gate (s5 failed)
+        assert len(stub.chat_requests) == 6  # one per session that passed the gate (s5 failed)
     m = res.metrics
     assert (m["llm_calls"], m["prompt_tokens"], m["completion_tokens"]) == (6, 5400, 1800)
     assert (m["created"], m["skipped"], m["gated_failed"]) == (1, 5, 1)
@@ -215,7 +215,7 @@ def test_replay_with_the_llm_distiller_through_a_cassette(tmp_path):
     # the same replay again is answered from the cassette: no request reaches the endpoint
     with StubOpenAI([]) as stub:
         again = run_replay(corpus, cfg.with_(llm_base_url=stub.base_url, llm_cassette_mode="replay"), write=False)
-        assert len(stub.requests) == 0
+        assert len(stub.requests) == 0  # replaying: not even the model list is asked
     assert again.metrics["created"] == 1 and again.metrics["llm_calls"] == 6
 
 

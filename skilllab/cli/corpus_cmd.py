@@ -8,7 +8,7 @@ from statistics import mean, median
 
 from ..corpus import iter_corpus, validate_corpus
 from ..errors import SkilllabError
-from .common import add_json, print_json
+from .common import add_json, positive_int, print_json
 
 
 def register(sub) -> None:
@@ -26,7 +26,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_stats)
     v = verbs.add_parser("generate", help="write the seeded synthetic SRE corpus")
     v.add_argument("--seed", type=int, default=7)
-    v.add_argument("--sessions", type=int, default=600)
+    v.add_argument("--sessions", type=positive_int, default=600)
     v.add_argument("--out", required=True)
     v.set_defaults(func=cmd_generate)
 

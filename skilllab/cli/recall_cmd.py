@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from ..recall import DEFAULT_BUDGET_CHARS, DEFAULT_MIN_SIMILARITY
-from .common import add_json, add_library_args, open_agent, print_json, print_table
+from .common import add_json, add_library_args, bar_value, open_agent, positive_int, print_json, print_table
 
 
 def register(sub) -> None:
     p = sub.add_parser("recall", help="skills to surface before a task (or the context block)")
     p.add_argument("task")
-    p.add_argument("-k", type=int, default=3)
-    p.add_argument("--min-similarity", type=float, default=DEFAULT_MIN_SIMILARITY)
+    p.add_argument("-k", type=positive_int, default=3)
+    p.add_argument("--min-similarity", type=bar_value, default=DEFAULT_MIN_SIMILARITY)
     p.add_argument("--context", action="store_true", help="print the prompt-ready context block")
-    p.add_argument("--budget-chars", type=int, default=DEFAULT_BUDGET_CHARS)
+    p.add_argument("--budget-chars", type=positive_int, default=DEFAULT_BUDGET_CHARS)
     add_library_args(p)
     add_json(p)
     p.set_defaults(func=cmd_recall)

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..lab.config import ReplayConfig
 from ..lab.replay import run_replay, summary_table
 from ..lab.sweep import parse_grid, run_sweep
-from .common import print_json
+from .common import positive_int, print_json
 
 
 def _config_args(p) -> None:
@@ -31,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--grid", action="append", required=True, metavar="KEY=V1,V2,...")
     p.add_argument("--backend", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="dask scheduler address (default: start a LocalCluster on 127.0.0.1)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--jobs", type=positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--out", default="results/sweep")
     p.set_defaults(func=cmd_sweep)
     p = sub.add_parser("compare", help="one table of several finished runs: config differences and every metric")

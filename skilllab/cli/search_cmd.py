@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .common import add_json, add_library_args, open_agent, print_json, print_table, warn_problems
+from .common import add_json, add_library_args, open_agent, positive_int, print_json, print_table, warn_problems
 
 
 def register(sub) -> None:
     p = sub.add_parser("search", help="search one agent's skills by meaning")
     p.add_argument("text")
-    p.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
+    p.add_argument("-k", type=positive_int, default=5, help="number of hits (default 5)")
     p.add_argument("--include-deprecated", action="store_true")
     add_library_args(p)
     add_json(p)

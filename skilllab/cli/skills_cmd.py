@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .common import add_json, add_library_args, open_agent, print_json, print_table, warn_problems
+from .common import (
+    add_json,
+    add_library_args,
+    non_negative_int,
+    open_agent,
+    positive_int,
+    print_json,
+    print_table,
+    warn_problems,
+)
 
 
 def register(sub) -> None:
@@ -27,7 +36,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_history)
 
     v = verbs.add_parser("stale", help="skills neither updated nor used for N days, and those in review")
-    v.add_argument("--days", type=int, required=True)
+    v.add_argument("--days", type=non_negative_int, required=True)
     add_library_args(v)
     add_json(v)
     v.set_defaults(func=cmd_stale)
@@ -38,6 +47,12 @@ def register(sub) -> None:
     add_library_args(v)
     v.set_defaults(func=cmd_deprecate)
 
+    v = verbs.add_parser("reactivate", help="make a deprecated skill (or one in review) active again (a commit)")
+    v.add_argument("name")
+    v.add_argument("--reason", default="reactivated by hand")
+    add_library_args(v)
+    v.set_defaults(func=cmd_reactivate)
+
     v = verbs.add_parser("rm", help="revoke a skill: delete its folder (it stays in history)")
     v.add_argument("name")
     v.add_argument("--reason", default="revoked by hand")
@@ -46,15 +61,17 @@ def register(sub) -> None:
 
     v = verbs.add_parser("restore", help="bring a skill back from history (default: its last version)")
     v.add_argument("name")
-    v.add_argument("--version", type=int, help="the skill version to restore (see history)")
+    v.add_argument("--version", type=positive_int, help="the skill version to restore (see history)")
+    v.add_argument("--status", choices=["active", "review", "deprecated"],
+                   help="the status to restore it with (default: the one it had in that version)")
     v.add_argument("--reason", default="")
     add_library_args(v)
     v.set_defaults(func=cmd_restore)
 
     v = verbs.add_parser("diff", help="unified diff of a skill between two of its versions")
     v.add_argument("name")
-    v.add_argument("v1", type=int)
-    v.add_argument("v2", type=int)
+    v.add_argument("v1", type=positive_int)
+    v.add_argument("v2", type=positive_int)
     add_library_args(v)
     v.set_defaults(func=cmd_diff)
 
@@ -125,10 +142,20 @@ def cmd_rm(args) -> int:
     return 0
 
 
+def cmd_reactivate(args) -> int:
+    agent = open_agent(args)
+    before = agent.get(args.name).status
+    cid = agent.reactivate(args.name, args.reason)
+    print(f"reactivated {args.name} (was {before})" + (f" ({cid[:10]})" if cid else " (it already was active)"))
+    return 0
+
+
 def cmd_restore(args) -> int:
     agent = open_agent(args)
-    cid = agent.restore(args.name, args.version, reason=args.reason)
-    print(f"restored {args.name} as version {agent.get(args.name).version} ({cid[:10]})")
+    cid = agent.restore(args.name, args.version, reason=args.reason, status=args.status)
+    skill = agent.get(args.name)
+    hint = (f"; `skilllab skills reactivate {args.name}` makes it active" if skill.status != "active" else "")
+    print(f"restored {args.name} as version {skill.version} with status {skill.status} ({cid[:10]}){hint}")
     return 0
 
 

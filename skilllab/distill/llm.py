@@ -129,6 +129,26 @@ class LLMDistiller:
                                   timeout=c.timeout, max_retries=c.max_retries)
         return self._client
 
+    def preflight(self) -> None:
+        """One request to the endpoint's model list before the first session: a missing key, an
+        unreachable endpoint or a refused key stops the run here, with one line, before anything
+        is written. Nothing is asked when every answer will come from a replaying cassette."""
+        import openai
+
+        if self.cassette is not None and self.config.cassette_mode == "replay":
+            return
+        client = self.client  # raises ConfigError when there is no key and no local endpoint
+        where = str(client.base_url).rstrip("/")
+        try:
+            client.with_options(max_retries=0, timeout=min(10.0, self.config.timeout)).models.list()
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+            raise ConfigError(f"cannot reach the llm endpoint at {where} ({type(exc).__name__}); check --base-url "
+                              "or OPENAI_BASE_URL") from None
+        except (openai.AuthenticationError, openai.PermissionDeniedError):
+            raise ConfigError(f"the llm endpoint at {where} refused the API key; check OPENAI_API_KEY") from None
+        except openai.APIStatusError:
+            return  # it answered: some servers have no model list, which is fine
+
     # ---- prompt ---------------------------------------------------------------------------
     def messages(self, session: Session, candidates: list[Candidate], bar: float) -> list[dict]:
         cands = [{"name": c.skill.name, "similarity": round(c.similarity, 3), "document": redact(c.skill.render())}

@@ -28,7 +28,7 @@ import pandas as pd
 
 from .._fs import write_json
 from ..corpus import corpus_sha256, read_corpus
-from ..distill import distill_session, get_distiller
+from ..distill import DistillOptions, distill_sessions, get_distiller, preflight
 from ..distill.actions import step_action
 from ..distill.transcript import find_placeholders, same_step, signature, templated
 from ..library import Library
@@ -106,6 +106,9 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
     config = config or ReplayConfig()
     corpus = Path(corpus)
     sessions, problems = load_sessions(corpus, config)
+    if distiller is None:
+        distiller = make_distiller(config)
+        preflight(distiller)  # an LLM endpoint that cannot answer stops the run before a folder exists
     final = Path(out) if out else default_out(corpus, config, Path(results_dir))
     folder = RunFolder(final) if write else None
     work = folder.tmp if folder else Path(_tmpdir())
@@ -176,37 +179,42 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
 
         # disable=None: shown on a terminal only, never in logs or CI
         iterator = tqdm(sessions, desc="replay", unit="session", disable=None, leave=False)
-    for seq, s in enumerate(iterator):
-        agent = agents.get(s.agent_id)
-        if agent is None:
-            agent = agents[s.agent_id] = lib.agent(s.agent_id)
-        when_ts = s.started.timestamp()
+    state: dict = {}
+
+    def test(agent, s) -> dict:
+        """Before a session is distilled: the bar in force, and recall against the library as it stands."""
         bar = config.bar_for(seen[s.agent_id])
         if agent.settings.novelty_bar != bar:
             agent.set_novelty_bar(bar, f"schedule: bar {bar:g} from session {seen[s.agent_id]} of this agent",
-                                  when=when_ts)
+                                  when=s.started.timestamp())
         seen[s.agent_id] += 1
         fam = s.family
         # the library as it stands: each active skill's units and their families
         skill_fams: dict[str, set[str]] = {}
         for name, branches in agent.active_units().items():
-            fams = {book.family(s.agent_id, M.unit_id(name, b)) for b in (None, *branches)} - {None}
-            skill_fams[name] = fams
-        present = set().union(*skill_fams.values()) if skill_fams else set()
-        answerable = fam is not None and fam in present
-        seen_family = fam is not None and (s.agent_id, fam) in seen_success
-        random_right = (sum(fam in f for f in skill_fams.values()) / len(skill_fams)) if skill_fams and fam else 0.0
-        # test: recall with the task text only, against the library as it stands; the top score is
-        # logged whatever the floor, so one replay gives the whole precision / false-recall curve
+            skill_fams[name] = {book.family(s.agent_id, M.unit_id(name, b)) for b in (None, *branches)} - {None}
+        # recall with the task text only; the top score is logged whatever the floor, so one replay
+        # gives the whole precision / false-recall curve
         all_hits = agent.search(s.task, k=config.recall_k)
         hits = [h for h in all_hits if h.similarity >= config.recall_min_similarity]
         for h in hits:
             agent.usage.record_use(h.name, s.started_at)
+        state.update(bar=bar, skill_fams=skill_fams, all_hits=all_hits, hits=hits)
+        return {"bar": bar}
+
+    options = DistillOptions(k=config.candidates_k, skip_above=config.skip_above,
+                             failed_to_dead_ends=config.failed_to_dead_ends)
+    for seq, (s, res) in enumerate(distill_sessions(lib, iterator, distiller, options=options, agents=agents,
+                                                    before=test)):
+        agent = agents[s.agent_id]
+        fam = s.family
+        bar, skill_fams, all_hits, hits = state["bar"], state["skill_fams"], state["all_hits"], state["hits"]
+        present = set().union(*skill_fams.values()) if skill_fams else set()
+        answerable = fam is not None and fam in present
+        seen_family = fam is not None and (s.agent_id, fam) in seen_success
+        random_right = (sum(fam in f for f in skill_fams.values()) / len(skill_fams)) if skill_fams and fam else 0.0
         ranks = [i for i, h in enumerate(hits, 1) if fam in skill_fams.get(h.name, ())]
         top = hits[0] if hits else None
-        # train: distill the session into the library
-        res = distill_session(agent, s, distiller, bar=bar, k=config.candidates_k, skip_above=config.skip_above,
-                              failed_to_dead_ends=config.failed_to_dead_ends)
         unit = M.unit_id(res.skill, res.branch) if res.decision in ("create", "update", "skip") else None
         unit_family = book.family(s.agent_id, unit)
         actual = _actual(res)
