@@ -200,7 +200,13 @@ class Agent:
         return self._index
 
     def _index_dir(self) -> Path:
-        return self.root / "index"
+        """Where this index is cached: one folder per embedder, index kind and search settings, so
+        searching with another embedder never overwrites the one the library was built with."""
+        from .names import slugify
+
+        idx = self._index
+        search = idx.settings.id if idx is not None else self.library.search.id
+        return self.root / "index" / slugify(f"{self.embedder.id} {self.library.index_kind} {search}", max_len=64)
 
     def sync(self, commit_hand_edits: bool = False) -> None:
         """Bring the index in step with the skill files on disk (and, when asked and writable,

@@ -96,8 +96,9 @@ def test_agents_never_see_each_other(example_lib):
     with pytest.raises(SkillNotFound):
         sre.get("postgres-connection-pool-exhausted")
     # the index files are per agent too
-    assert (sre.root / "index" / "meta.json").exists() and (dba.root / "index" / "meta.json").exists()
-    assert "postgres" not in (sre.root / "index" / "meta.json").read_text()
+    [sre_meta] = (sre.root / "index").glob("*/meta.json")
+    assert list((dba.root / "index").glob("*/meta.json"))
+    assert "postgres" not in sre_meta.read_text()
 
 
 def test_paths_outside_the_agent_are_refused(example_lib, tmp_path):
@@ -177,17 +178,21 @@ def test_index_deleted_and_rebuilt_gives_same_results(example_lib):
     assert [[(h.name, round(h.similarity, 5)) for h in agent.search(q, k=4)] for q in queries] == before
 
 
-def test_other_embedder_triggers_rebuild(tmp_path, hashing, minilm):
+def test_other_embedder_builds_its_own_index_and_leaves_the_first_alone(tmp_path, hashing, minilm):
     root = tmp_path / "lib"
     a = Library(root, embedder=hashing).agent("a1")
     a.write(make_skill("restart-pod", "Restart a hung pod."), "create")
     a.close()
-    assert '"embedder": "hashing:1024"' in (a.root / "index" / "meta.json").read_text()
+    [first] = list((a.root / "index").glob("*/meta.json"))
+    before = first.read_bytes()
+    assert '"embedder": "hashing:1024"' in first.read_text()
     b = Library(root, embedder=minilm).agent("a1")
     assert b.search("pod is stuck", k=1)[0].name == "restart-pod"
     b.close()
-    assert '"embedder": "st:all-MiniLM-L6-v2"' in (b.root / "index" / "meta.json").read_text()
-    assert '"dim": 384' in (b.root / "index" / "meta.json").read_text()
+    metas = {p.parent.name: p.read_text() for p in (b.root / "index").glob("*/meta.json")}
+    assert len(metas) == 2 and first.read_bytes() == before  # a search with another embedder rewrote nothing
+    minilm_meta = next(t for t in metas.values() if '"embedder": "st:all-MiniLM-L6-v2"' in t)
+    assert '"dim": 384' in minilm_meta
 
 
 def test_index_grows_without_capacity_errors(tmp_path, hashing):

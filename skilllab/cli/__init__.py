@@ -10,9 +10,21 @@ import argparse
 import sys
 
 from ..errors import SkilllabError
-from . import agent_cmd, corpus_cmd, demo_cmd, distill_cmd, index_cmd, recall_cmd, replay_cmd, search_cmd, skills_cmd
+from . import (
+    agent_cmd,
+    check_cmd,
+    corpus_cmd,
+    demo_cmd,
+    distill_cmd,
+    index_cmd,
+    recall_cmd,
+    replay_cmd,
+    search_cmd,
+    skills_cmd,
+)
 
-COMMANDS = (skills_cmd, agent_cmd, index_cmd, search_cmd, recall_cmd, distill_cmd, corpus_cmd, replay_cmd, demo_cmd)
+COMMANDS = (skills_cmd, agent_cmd, index_cmd, search_cmd, recall_cmd, distill_cmd, corpus_cmd, replay_cmd, check_cmd,
+            demo_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

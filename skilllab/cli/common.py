@@ -56,12 +56,14 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def library(args) -> Library:
-    return Library(args.library, embedder=args.embedder)
+def library(args, read_only: bool = False) -> Library:
+    return Library(args.library, embedder=args.embedder, read_only=read_only)
 
 
-def open_agent(args, create: bool = False):
-    return library(args).agent(args.agent, create=create)
+def open_agent(args, create: bool = False, read_only: bool = False):
+    """The agent the arguments name. ``read_only``: a command that only reads opens it so that it
+    can commit nothing and write no index (an index made another way is built in memory)."""
+    return library(args, read_only=read_only).agent(args.agent, create=create)
 
 
 def print_json(obj) -> None:

@@ -16,7 +16,7 @@ def register(sub) -> None:
 
 
 def cmd_search(args) -> int:
-    agent = open_agent(args)
+    agent = open_agent(args, read_only=True)
     warn_problems(agent)
     hits = agent.search(args.text, k=args.k, include_deprecated=args.include_deprecated)
     rows = [h.to_dict() for h in hits]

@@ -77,7 +77,7 @@ def register(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    agent = open_agent(args)
+    agent = open_agent(args, read_only=True)
     warn_problems(agent)
     rows = [s.to_dict() for s in agent.list()]
     if args.json:
@@ -88,7 +88,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    agent = open_agent(args)
+    agent = open_agent(args, read_only=True)
     skill = agent.get(args.name)
     if args.json:
         print_json({"name": skill.name, "description": skill.description,
@@ -99,7 +99,7 @@ def cmd_show(args) -> int:
 
 
 def cmd_history(args) -> int:
-    agent = open_agent(args)
+    agent = open_agent(args, read_only=True)
     rows = [{"rev": v.rev, "commit": v.commit[:10], "date": v.date,
              "version": "deleted" if v.deleted else (v.version or "?"),
              "sources": " ".join(v.sources), "message": v.message} for v in agent.history(args.name)]
@@ -119,7 +119,7 @@ def cmd_history(args) -> int:
 
 
 def cmd_stale(args) -> int:
-    agent = open_agent(args)
+    agent = open_agent(args, read_only=True)
     rows = [s.to_dict() for s in agent.stale(args.days)]
     if args.json:
         print_json(rows)
@@ -160,6 +160,6 @@ def cmd_restore(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    agent = open_agent(args)
+    agent = open_agent(args, read_only=True)
     print(agent.diff(args.name, args.v1, args.v2), end="")
     return 0

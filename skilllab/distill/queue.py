@@ -19,8 +19,30 @@ from pathlib import Path
 from .._fs import atomic_write
 from ..names import validate_agent_id
 from ..session import Session
-from .flow import DistillResult, distill_session
+from .batch import DistillOptions, distill_sessions
+from .flow import DistillResult
+from .redact import redact_obj
 from .registry import get_distiller
+
+SPOOL_TEXT_CHARS = 65_536
+
+
+def _bounded(d: dict) -> dict:
+    """A session dict with every message's text cut to :data:`SPOOL_TEXT_CHARS` characters."""
+    def cut(text):
+        if isinstance(text, str) and len(text) > SPOOL_TEXT_CHARS:
+            return text[:SPOOL_TEXT_CHARS] + "…[cut when spooled]"
+        return text
+    d = dict(d)
+    d["task"] = cut(d.get("task"))
+    msgs = []
+    for m in d.get("messages") or []:
+        m = dict(m)
+        if isinstance(m.get("content"), str):
+            m["content"] = cut(m["content"])
+        msgs.append(m)
+    d["messages"] = msgs
+    return d
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +54,16 @@ class DistillQueue:
         library: the :class:`~skilllab.Library`.
         agent_id: the agent whose sessions this queue takes.
         distiller: a distiller spec or object.
-        options: passed to :func:`~skilllab.distill.distill_session` (``bar``, ``k``, ``skip_above``...).
+        options: :class:`~skilllab.distill.DistillOptions` (``bar``, ``k``, ``skip_above``...), or the
+            same as keyword arguments.
     """
 
-    def __init__(self, library, agent_id: str, distiller="extractive", *, poll_seconds: float = 1.0, **options):
+    def __init__(self, library, agent_id: str, distiller="extractive", *, poll_seconds: float = 1.0,
+                 options: DistillOptions | None = None, **legacy_options):
         self.library = library
         self.agent_id = validate_agent_id(agent_id)
         self.distiller = get_distiller(distiller) if isinstance(distiller, str) else distiller
-        self.options = options
+        self.options = options or DistillOptions(**legacy_options)
         self.poll_seconds = poll_seconds
         self.spool = Path(library.root) / self.agent_id / "queue"
         self.results: list[DistillResult] = []
@@ -52,15 +76,21 @@ class DistillQueue:
 
     # ---- producer side ------------------------------------------------------------------
     def submit(self, session: Session | dict) -> Path:
-        """Spool ``session`` durably and return; the worker distills it later."""
+        """Spool ``session`` durably and return; the worker distills it later.
+
+        The spooled copy is redacted (secrets never reach the spool folder) and each message or tool
+        output is kept up to :data:`SPOOL_TEXT_CHARS` characters, more than a distiller reads.
+        """
         if isinstance(session, dict):
             session = Session.from_dict(session)
         if session.agent_id != self.agent_id:
-            raise ValueError(f"session {session.session_id} is for agent {session.agent_id!r}, "
-                             f"this queue takes {self.agent_id!r}")
+            from ..errors import InvalidName
+
+            raise InvalidName(f"session {session.session_id} is for agent {session.agent_id!r}, "
+                              f"this queue takes {self.agent_id!r}")
         digest = hashlib.sha1(session.session_id.encode()).hexdigest()[:16]
         path = self.spool / f"{time.time_ns():020d}-{digest}.json"
-        atomic_write(path, json.dumps(session.to_dict(), ensure_ascii=False))
+        atomic_write(path, json.dumps(redact_obj(_bounded(session.to_dict())), ensure_ascii=False))
         self._idle.clear()
         self._wake.set()
         return path
@@ -79,7 +109,7 @@ class DistillQueue:
                 session = Session.from_dict(json.loads(path.read_text(encoding="utf-8")))
             except FileNotFoundError:
                 continue  # another worker took it
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 bad = self.spool / "bad" / path.name
                 bad.parent.mkdir(exist_ok=True)
                 path.replace(bad)
@@ -87,10 +117,21 @@ class DistillQueue:
                 continue
             if self._agent is None:
                 self._agent = self.library.agent(self.agent_id)
-            res = distill_session(self._agent, session, self.distiller, **self.options)
-            self.results.append(res)
-            done.append(res)
-            path.unlink(missing_ok=True)
+            agents = {self.agent_id: self._agent}
+            for _s, res in distill_sessions(self.library, [session], self.distiller, options=self.options,
+                                            agents=agents):
+                self.results.append(res)
+                done.append(res)
+                if res.decision == "error" and res.attempts < self.options.max_attempts:
+                    continue  # stays spooled: the next pass tries it again
+                if res.decision == "error":
+                    failed = self.spool / "failed" / path.name
+                    failed.parent.mkdir(exist_ok=True)
+                    path.replace(failed)
+                    self.errors.append(f"{session.session_id}: gave up after {res.attempts} attempts ({res.error}); "
+                                       f"kept in {failed}")
+                else:
+                    path.unlink(missing_ok=True)
         return done
 
     def _run(self) -> None:

@@ -8,6 +8,7 @@ The default location is ``$SKILLLAB_CACHE_DIR`` or ``~/.cache/skilllab``.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 
 def default_cache_dir() -> Path:
@@ -32,32 +35,61 @@ class EmbeddingCache:
         self.path = Path(path)
         self._local = threading.local()
 
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+        return conn
+
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            try:
+                conn = self._open()
+            except sqlite3.DatabaseError as exc:
+                conn = self._rebuild(exc)
             self._local.conn = conn
         return conn
 
+    def _rebuild(self, exc: Exception) -> sqlite3.Connection:
+        """The cache file is damaged: move it aside and start an empty one (it only saves time)."""
+        aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+        log.warning("%s: embedding cache unreadable (%s); moved to %s and started afresh", self.path, exc, aside)
+        old = getattr(self._local, "conn", None)
+        if old is not None:
+            old.close()
+            self._local.conn = None
+        for suffix in ("", "-wal", "-shm"):
+            p = Path(f"{self.path}{suffix}")
+            if p.exists():
+                p.replace(Path(f"{aside}{suffix}"))
+        return self._open()
+
     def get_many(self, keys: Sequence[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
-        conn = self._conn()
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i : i + 500])
-            q = "SELECT key, vec FROM vectors WHERE key IN ({})".format(",".join("?" * len(chunk)))
-            out.update(conn.execute(q, chunk).fetchall())
+        try:
+            conn = self._conn()
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i : i + 500])
+                q = "SELECT key, vec FROM vectors WHERE key IN ({})".format(",".join("?" * len(chunk)))
+                out.update(conn.execute(q, chunk).fetchall())
+        except sqlite3.DatabaseError as exc:
+            self._local.conn = self._rebuild(exc)
+            return {}
         return out
 
     def put_many(self, items: dict[str, bytes]) -> None:
-        if items:
+        if not items:
+            return
+        try:
             conn = self._conn()
             with conn:
                 conn.execute("BEGIN")
                 conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", list(items.items()))
+        except sqlite3.DatabaseError as exc:
+            self._local.conn = self._rebuild(exc)
 
     def __len__(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM vectors").fetchone()[0]

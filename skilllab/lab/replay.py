@@ -188,7 +188,6 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
             agent.set_novelty_bar(bar, f"schedule: bar {bar:g} from session {seen[s.agent_id]} of this agent",
                                   when=s.started.timestamp())
         seen[s.agent_id] += 1
-        fam = s.family
         # the library as it stands: each active skill's units and their families
         skill_fams: dict[str, set[str]] = {}
         for name, branches in agent.active_units().items():
