@@ -130,7 +130,7 @@ def _check_ledger(agent) -> Finding:
         return Finding("ledger", "ok", f"{n} sessions recorded")
     lines = ledger.path.read_bytes().splitlines(keepends=True)
     keep = []
-    for i, raw in enumerate(lines, 1):
+    for raw in lines:
         try:
             json.loads(raw.replace(b"\x00", b"").decode("utf-8"))["session_id"]
         except (ValueError, KeyError, TypeError, UnicodeDecodeError):

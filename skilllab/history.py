@@ -124,7 +124,7 @@ class GitHistory:
                                         "try again when it is done") from None
                 time.sleep(0.25)
                 self.clear_stale_locks()
-            except (DulwichError, zlib.error, ValueError, KeyError) as exc:
+            except (*DulwichError, zlib.error, ValueError, KeyError) as exc:
                 raise SkilllabError(f"{self.root}/.git: could not commit ({type(exc).__name__}: {exc}); "
                                     f"`skilllab check` looks for damage") from None
         raise AssertionError("unreachable")
@@ -154,7 +154,7 @@ class GitHistory:
             for entry in self.repo.get_walker(paths=[path.encode()]):
                 c = entry.commit
                 out.append(Commit(c.id.decode(), float(c.commit_time), c.message.decode("utf-8", "replace").strip()))
-        except (DulwichError, zlib.error, ValueError, KeyError) as exc:
+        except (*DulwichError, zlib.error, ValueError, KeyError) as exc:
             raise SkilllabError(f"{self.root}/.git: history of {path} cannot be read ({type(exc).__name__}: {exc}); "
                                 "run `skilllab check` to find the damage") from None
         out.reverse()
@@ -170,6 +170,6 @@ class GitHistory:
             except KeyError:
                 return None
             return repo.object_store[sha].data
-        except (DulwichError, zlib.error, ValueError) as exc:
+        except (*DulwichError, zlib.error, ValueError) as exc:
             raise SkilllabError(f"{self.root}/.git: {path} at {commit_id[:10]} cannot be read "
                                 f"({type(exc).__name__}: {exc}); run `skilllab check` to find the damage") from None

@@ -27,7 +27,7 @@ from ..runbook import check_written
 from ..session import Session
 from ..skill import CHANGELOG, WHAT_DIDNT, Skill
 from .base import Candidate, Decision
-from .redact import redact, redact_obj
+from .redact import redact
 from .registry import get_distiller
 from .transcript import analyse, query_text, same_step, signature
 
@@ -116,9 +116,18 @@ def distill_session(agent, session: Session, distiller="extractive", *, bar: flo
         else:
             _distill(agent, session.without_labels(), dist, res, bar, k, skip_above, when)
         res.seconds = time.perf_counter() - t0
-        agent.ledger.add(redact_obj(res.to_dict()))
+        agent.ledger.add(_ledger_record(res))
         agent.clear_intent()
         return res
+
+
+def _ledger_record(res: DistillResult) -> dict:
+    """What the ledger keeps of a result: its free text redacted (ids and hashes as they are)."""
+    d = res.to_dict()
+    for key in ("reason", "error"):
+        if d.get(key):
+            d[key] = redact(d[key])
+    return d
 
 
 def _repeat(record: dict, sha: str, ledger, session: Session) -> DistillResult:
@@ -217,7 +226,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.skill = decision.target or (decision.skill.name if decision.skill else None)
         return
     res.decision, res.skill = decision.action, skill.name  # what the ledger says if a crash interrupts the write
-    res.commit = agent.write(skill, message, when=when, files=files, intent=redact_obj(res.to_dict()))
+    res.commit = agent.write(skill, message, when=when, files=files, intent=_ledger_record(res))
     res.decision, res.skill = decision.action, skill.name
     if decision.action == "create" and res.branch is None:
         from ..runbook import Runbook
