@@ -49,18 +49,24 @@ class Commit:
 class GitHistory:
     """A git repository rooted at an agent's folder."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, guard=None):
         self.root = Path(root)
         self._repo: Repo | None = None
+        self._guard = guard  # refuses a linked .git (the agent store's path check)
 
     @property
     def exists(self) -> bool:
+        if self._guard is not None:
+            self._guard(".git")
         return (self.root / ".git").is_dir()
 
     @property
     def repo(self) -> Repo:
         """The repository (created the first time something is committed, never by a read)."""
         if self._repo is None:
+            if self._guard is not None:
+                for rel in (".git", ".git/objects", ".git/refs", ".git/refs/heads", ".git/HEAD", ".git/index"):
+                    self._guard(rel)
             if self.exists:
                 self._repo = Repo(str(self.root))
             else:

@@ -171,6 +171,7 @@ class Agent:
         """The agent's write lock (reentrant; serializes writers across processes)."""
         self._check_writable()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.store.path(".lock")
         return self._lock
 
     def _check_writable(self) -> None:
@@ -206,7 +207,7 @@ class Agent:
 
         idx = self._index
         search = idx.settings.id if idx is not None else self.library.search.id
-        return self.root / "index" / slugify(f"{self.embedder.id} {self.library.index_kind} {search}", max_len=64)
+        return self.store.path("index/" + slugify(f"{self.embedder.id} {self.library.index_kind} {search}", max_len=64))
 
     def sync(self, commit_hand_edits: bool = False) -> None:
         """Bring the index in step with the skill files on disk (and, when asked and writable,
@@ -224,6 +225,7 @@ class Agent:
             self.store.commit_untracked_changes(found)
         changed: list[tuple[Skill, str, list[str]]] = []
         keep: set[str] = set()
+        self.problems = problems  # phrasing reads below add theirs to the same list
         for name, data in found.items():
             phr = self._phrasing_bytes(name)
             fsha = sha256(data + b"\0" + phr)
@@ -376,7 +378,7 @@ class Agent:
             return cid
 
     def _intent_path(self) -> Path:
-        return self.root / "state" / "intent.json"
+        return self.store.path("state/intent.json")
 
     def clear_intent(self) -> None:
         """The session whose change was written is in the ledger now: nothing left to recover."""
@@ -490,7 +492,7 @@ class Agent:
     # ---- settings and ledger ----------------------------------------------------------------
     @property
     def settings(self) -> AgentSettings:
-        return AgentSettings.read(self.root / SETTINGS_FILE)
+        return AgentSettings.read(self.store.path(SETTINGS_FILE))
 
     def set_novelty_bar(self, bar: float, reason: str = "", *, when: float | None = None) -> str | None:
         """Turn the novelty knob (0..1, higher is stricter); the change is a commit."""
@@ -498,9 +500,10 @@ class Agent:
         with self.lock():
             self.recover()
             old = self.settings
-            if old.novelty_bar == bar and (self.root / SETTINGS_FILE).exists():
+            path = self.store.path(SETTINGS_FILE)
+            if old.novelty_bar == bar and path.exists():
                 return None
-            atomic_write(self.root / SETTINGS_FILE, replace(old, novelty_bar=bar).dumps())
+            atomic_write(path, replace(old, novelty_bar=bar).dumps())
             msg = f"set novelty bar {old.novelty_bar:g} -> {bar:g}" + (f": {reason}" if reason else "")
             cid = self.store.git.commit([SETTINGS_FILE], msg, when)
             self._synced_head = self.store.git.head()
@@ -509,7 +512,7 @@ class Agent:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(self.root / "state" / "ledger.jsonl")
+            self._ledger = Ledger(self.store.path("state/ledger.jsonl"))
         return self._ledger
 
     def distill(self, session: Session, distiller: Any = "extractive", *, bar: float | None = None, k: int = 5,
@@ -532,7 +535,8 @@ class Agent:
     @property
     def usage(self) -> UsageBook:
         if self._usage is None:
-            self._usage = UsageBook(self.store.skills_dir, self._lock, read_only=self.read_only)
+            self._usage = UsageBook(self.store.skills_dir, self._lock, read_only=self.read_only,
+                                    guard=lambda name: self.store.path(f"skills/{name}/usage.json"))
         return self._usage
 
     def recall(self, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,

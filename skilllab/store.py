@@ -62,7 +62,7 @@ class AgentStore:
         self.library_root = root
         self.root = root / self.agent_id
         self.skills_dir = self.root / "skills"
-        self.git = GitHistory(self.root)
+        self.git = GitHistory(self.root, guard=self.path)
 
     # ---- paths ------------------------------------------------------------------------------
     def _check_inside(self, path: Path) -> Path:
@@ -78,6 +78,14 @@ class AgentStore:
         if not resolved.is_relative_to(self.root.resolve()):
             raise UnsafePath(f"{path}: resolves outside agent {self.agent_id!r}'s folder")
         return path
+
+    def path(self, rel: str) -> Path:
+        """A path inside the agent's folder (``index/...``, ``state/ledger.jsonl``, ``.git``...),
+        refused with one error naming it when it, or any folder on the way, is a link or resolves
+        outside the agent's folder. Every file skilllab opens under an agent comes through here."""
+        if rel.startswith("/") or ".." in Path(rel).parts:
+            raise UnsafePath(f"{rel!r}: not a path inside agent {self.agent_id!r}'s folder")
+        return self._check_inside(self.root / rel)
 
     def skill_dir(self, name: str) -> Path:
         """The folder of skill ``name``; the name is validated first (no '..', '/', absolute)."""

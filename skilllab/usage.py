@@ -45,16 +45,17 @@ class UsageStats:
 
 
 class UsageBook:
-    def __init__(self, skills_dir: Path, lock, batch_size: int = 32, *, read_only: bool = False):
+    def __init__(self, skills_dir: Path, lock, batch_size: int = 32, *, read_only: bool = False, guard=None):
         self.skills_dir = Path(skills_dir)
         self.lock = lock
         self.batch_size = batch_size
+        self._guard = guard  # the agent store's path check: a linked sidecar is refused
         self.read_only = read_only  # counts are kept in memory only (a finished run folder is never written)
         self._pending: dict[str, tuple[int, str]] = {}
         self._events = 0
 
     def _path(self, name: str) -> Path:
-        return self.skills_dir / name / USAGE_FILE
+        return self._guard(name) if self._guard is not None else self.skills_dir / name / USAGE_FILE
 
     def _read(self, name: str) -> UsageStats:
         return UsageStats.from_dict(read_json(self._path(name)))

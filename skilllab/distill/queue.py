@@ -65,7 +65,9 @@ class DistillQueue:
         self.distiller = get_distiller(distiller) if isinstance(distiller, str) else distiller
         self.options = options or DistillOptions(**legacy_options)
         self.poll_seconds = poll_seconds
-        self.spool = Path(library.root) / self.agent_id / "queue"
+        from ..store import AgentStore
+
+        self.spool = AgentStore(Path(library.root), self.agent_id).path("queue")  # a linked queue/ is refused
         self.results: list[DistillResult] = []
         self._wake = threading.Event()
         self._stop = threading.Event()
