@@ -25,7 +25,7 @@ test: install
 	$(BIN)/python -m pytest -q tests --nbval-lax notebooks
 
 replay: install
-	$(BIN)/skilllab replay datasets/sre-sessions.jsonl --results results
+	$(BIN)/skilllab replay datasets/sre-sessions.jsonl --results results --audit
 
 bench: install
 	$(BIN)/python -m skilllab.lab.bench --out results/bench.json

@@ -140,6 +140,52 @@ class Session:
             d["metadata"] = self.metadata
         return d
 
+    def redacted(self, max_chars: int = 65_536) -> Session:
+        """The session with every text a distiller reads redacted (task, message contents, tool-call
+        arguments value by value, the summary), each first cut to ``max_chars`` characters so the
+        cost stays bounded on huge transcripts. Distillers are given this copy, so no text derived
+        from a session (a step, a description, a phrasing, a name) can carry a secret, whatever
+        templating later does to the text around it."""
+        from .distill.redact import redact, redact_obj
+
+        def text(t: Any) -> Any:
+            return redact(t[:max_chars]) if isinstance(t, str) else t
+
+        def cut(obj: Any) -> Any:
+            if isinstance(obj, str):
+                return obj[:max_chars]
+            if isinstance(obj, list):
+                return [cut(x) for x in obj]
+            if isinstance(obj, dict):
+                return {k: cut(v) for k, v in obj.items()}
+            return obj
+
+        msgs = []
+        for m in self.messages:
+            m = dict(m)
+            c = m.get("content")
+            if isinstance(c, str):
+                m["content"] = text(c)
+            elif isinstance(c, list):
+                m["content"] = [{**p, "text": text(p["text"])} if isinstance(p, dict) and isinstance(p.get("text"), str)
+                                else p for p in c]
+            if m.get("tool_calls"):
+                calls = []
+                for call in m["tool_calls"]:
+                    call = dict(call)
+                    fn = dict(call.get("function") or {})
+                    args = fn.get("arguments")
+                    if isinstance(args, str):
+                        parsed = parse_arguments(args)
+                        fn["arguments"] = (json.dumps(redact_obj(cut(parsed)), ensure_ascii=False)
+                                           if parsed is not None else text(args))
+                    call["function"] = fn
+                    calls.append(call)
+                m["tool_calls"] = calls
+            msgs.append(m)
+        return Session(**{**self.__dict__, "task": text(self.task), "messages": msgs,
+                          "summary": text(self.summary)})
+
     def without_labels(self) -> Session:
         """The session as a distiller may see it: ground-truth labels removed."""
         return Session(**{**self.__dict__, "labels": {}})

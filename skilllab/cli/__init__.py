@@ -12,6 +12,7 @@ import sys
 from ..errors import SkilllabError
 from . import (
     agent_cmd,
+    audit_cmd,
     check_cmd,
     corpus_cmd,
     demo_cmd,
@@ -24,7 +25,7 @@ from . import (
 )
 
 COMMANDS = (skills_cmd, agent_cmd, index_cmd, search_cmd, recall_cmd, distill_cmd, corpus_cmd, replay_cmd, check_cmd,
-            demo_cmd)
+            audit_cmd, demo_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

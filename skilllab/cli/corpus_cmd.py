@@ -28,6 +28,9 @@ def register(sub) -> None:
     v.add_argument("--seed", type=int, default=7)
     v.add_argument("--sessions", type=positive_int, default=600)
     v.add_argument("--out", required=True)
+    v.add_argument("--planted-secrets", action="store_true",
+                   help="write the planted-secret corpus instead: every credential shape in every position "
+                        "(task, diagnostic, fix, summary, assistant), the planted values in OUT.values.json")
     v.set_defaults(func=cmd_generate)
 
 
@@ -74,6 +77,19 @@ def cmd_stats(args) -> int:
 def cmd_generate(args) -> int:
     from ..lab.corpus_gen import generate_to_file
 
+    if args.planted_secrets:
+        import json
+
+        from .._fs import atomic_write
+        from ..lab.corpus_gen.secrets import planted_corpus
+
+        sessions, planted = planted_corpus(args.seed)
+        atomic_write(args.out, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sessions))
+        atomic_write(f"{args.out}.values.json", json.dumps(planted, indent=1))
+        kinds = len({p["kind"] for p in planted})
+        print(f"wrote {len(sessions)} sessions ({kinds} credential shapes x {len(sessions) // kinds} positions) "
+              f"to {args.out}; the planted values to {args.out}.values.json")
+        return 0
     n = generate_to_file(args.out, args.seed, args.sessions)
     print(f"wrote {n} sessions to {args.out} (seed {args.seed})")
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..lab.config import ReplayConfig
@@ -25,6 +26,8 @@ def register(sub) -> None:
     p.add_argument("--results", default="results", help="where default run folders go")
     p.add_argument("--compare", action="append", metavar="ARM",
                    help="baseline arm replayed beside skilllab (default: nearest); 'none' for no arm")
+    p.add_argument("--audit", action="store_true",
+                   help="audit the run folder for secrets at the end (exit status 1 on a finding)")
     p.set_defaults(func=cmd_replay)
     p = sub.add_parser("sweep", help="replay every point of a parameter grid; write summary.csv")
     _config_args(p)
@@ -54,6 +57,15 @@ def cmd_replay(args) -> int:
     else:
         print(summary_table(res.metrics, {n: a.metrics for n, a in res.arms.items()}))
         print(f"\nrun folder: {res.path}  (report: {res.path / 'report.md'})")
+    if args.audit:
+        from ..audit import audit
+
+        report = audit([res.path])
+        for f in report.findings:
+            print(f"  {f}", file=sys.stderr)
+        print(f"audit of {res.path}: {report.files} files, {report.git_objects} git objects, "
+              f"{len(report.findings)} secret findings", file=sys.stderr if args.json else sys.stdout)
+        return 1 if report.findings else 0
     return 0
 
 

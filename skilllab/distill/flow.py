@@ -114,7 +114,7 @@ def distill_session(agent, session: Session, distiller="extractive", *, bar: flo
         elif not session.success:
             _gate(agent, session, res, failed_to_dead_ends, dead_end_min_similarity, k, when)
         else:
-            _distill(agent, session.without_labels(), dist, res, bar, k, skip_above, when)
+            _distill(agent, session.without_labels().redacted(), dist, res, bar, k, skip_above, when)
         res.seconds = time.perf_counter() - t0
         agent.ledger.add(_ledger_record(res))
         agent.clear_intent()
@@ -201,17 +201,17 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
     except SkilllabError:
         raise  # configuration problems (no API key, cassette miss) stop the run
     except Exception as exc:  # a distiller bug must not lose the session: record it
-        res.decision, res.error = "error", f"{type(exc).__name__}: {exc}"[:500]
+        res.decision, res.error = "error", redact(f"{type(exc).__name__}: {exc}"[:500])
         res.reason = "distiller raised"
         return
     res.llm_calls, res.prompt_tokens, res.completion_tokens = (
         decision.llm_calls, decision.prompt_tokens, decision.completion_tokens)
     res.novelty = round(decision.novelty, 6)
     res.reason = redact(decision.reason)
-    res.error = decision.error
+    res.error = redact(decision.error) if decision.error else decision.error
     res.branch, res.new_branch = decision.branch, bool(decision.new_branch and decision.action == "update")
     if decision.action == "error":  # no decision (an LLM call failed): retried by the next run
-        res.decision, res.error = "error", decision.error or decision.reason
+        res.decision, res.error = "error", redact(decision.error or decision.reason or "")
         return
     if decision.action == "skip":
         res.decision, res.skill = "skip", decision.target
@@ -222,7 +222,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         for rel in files:
             agent.store.bundled_path(skill.name, rel)  # a path out of the skill folder is invalid
     except (InvalidSkill, InvalidName, UnsafePath, ValueError) as exc:
-        res.decision, res.error = "invalid", str(exc)
+        res.decision, res.error = "invalid", redact(str(exc))
         res.skill = decision.target or (decision.skill.name if decision.skill else None)
         return
     res.decision, res.skill = decision.action, skill.name  # what the ledger says if a crash interrupts the write
@@ -319,13 +319,14 @@ def _gate(agent, session: Session, res: DistillResult, failed_to_dead_ends: bool
     res.decision, res.reason = "gated", "failed session: never creates a skill"
     if not failed_to_dead_ends:
         return
-    hits = [h for h, _, _ in _search(agent, session.without_labels(), k)]
+    session = session.without_labels().redacted()
+    hits = [h for h, _, _ in _search(agent, session, k)]
     if hits:
         res.top_similarity, res.top_skill = round(hits[0].similarity, 6), hits[0].name
     if not hits or hits[0].similarity < min_sim:
         res.reason += "; no skill close enough for its dead ends"
         return
-    a = analyse(session.without_labels())
+    a = analyse(session)
     dead = a.dead_ends or [f"{t}: the session still failed after this" for t in a.fix_steps()][-1:]
     skill = agent.get(hits[0].name)
     have = [signature(d) for d in skill.items(WHAT_DIDNT)]

@@ -67,7 +67,10 @@ RULES: list[tuple[str, re.Pattern, str]] = [
     ("url_credentials", re.compile(r"(?i)(\b[a-z][a-z0-9+.-]{0,20}://[^\s:/@]{0,200}:)([^\s@/]{1,300})(@)"), rf"\1{MASK}\3"),
     ("connection_string", re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|sig"
                                      r"|client_secret)(=)([^;&\s\"']{4,2000})"), rf"\1\2{MASK}"),
-    ("keyword_value", re.compile(rf"(?i)({_KEYWORDS}[\w.-]{{0,40}})(\"?'?\s*[:=]\s*)(?!\[REDACTED\])"
+    # the key ends with the keyword (``db.password``, ``client_secret``, ``api_key``, ``secret_key``):
+    # ``secretName``, ``token_url`` or ``max_tokens`` name no secret
+    ("keyword_value", re.compile(rf"(?i)(\b[\w.-]{{0,40}}?{_KEYWORDS}(?:[_-]?(?:key|value|string))?)"
+                                 r"(\"?'?\s*[:=]\s*)(?!\[REDACTED\])"
                                  r"(\"[^\"\n]{1,500}\"|'[^'\n]{1,500}'|[^\s,;&\"'\]\)}]{1,500})"), rf"\1\2{MASK}"),
     ("cli_password", re.compile(r"(?i)(?<!\S)(--?(?:password|passwd|token|secret|api-key|auth-token|access-token"
                                 r"|client-secret|pass)[ =])(\S{1,500})"), rf"\1{MASK}"),
@@ -93,10 +96,22 @@ def _entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def _wordy(tok: str) -> bool:
+    """An identifier or a path made of words (``tau2-airline-gpt-4o-036``, ``skills/restart-it/SKILL``):
+    three or more parts, at least half of them plain words, none long. Random tokens rarely split
+    like that (a base64url character is a separator 1 time in 32)."""
+    parts = [p for p in re.split(r"[-_./:]+", tok) if p]
+    if len(parts) < 3 or max(len(p) for p in parts) > 20:
+        return False
+    words = sum(len(p) >= 2 and len(p) <= 12 and sum(c.isalpha() for c in p) >= sum(c.isdigit() for c in p)
+                and not (any(c.isupper() for c in p) and any(c.islower() for c in p[1:])) for p in parts)
+    return words * 2 >= len(parts)
+
+
 def _random_token(tok: str) -> bool:
     """Base64-like: mixed case and digits, long, not a path or a word with hyphens."""
     core = tok.rstrip("=")
-    if len(core) < 32 or core.count("/") > len(core) // 8:
+    if len(core) < 32 or core.count("/") > len(core) // 8 or _wordy(core):
         return False
     return (any(c.isdigit() for c in core) and any(c.isupper() for c in core) and any(c.islower() for c in core)
             and _entropy(core) >= 4.0)
@@ -105,7 +120,7 @@ def _random_token(tok: str) -> bool:
 def _high_entropy_value(tok: str) -> bool:
     if len(tok) < 20 or tok.startswith("<") or "/" in tok[:1] or re.fullmatch(r"[\d.:-]+", tok):
         return False
-    if re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", tok):  # a host name
+    if re.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+", tok) or _wordy(tok):  # a host name, an identifier
         return False
     classes = sum(bool(re.search(p, tok)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[+/_=~-]"))
     return classes >= 3 and _entropy(tok) >= 3.8
@@ -149,10 +164,14 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
     """``(kind, value)`` of everything :func:`redact` would remove (for tests and audits; never print
     the value)."""
     found = []
-    for kind, pattern, _ in RULES:
+    for kind, pattern, repl in RULES:
         for m in pattern.finditer(text):
-            value = m.group(m.lastindex) if m.lastindex and kind not in ("private_key",) else m.group(0)
-            if value != MASK and MASK not in value:
+            if m.expand(repl) == m.group(0):
+                continue  # already redacted
+            kept = [g for g in re.findall(r"\\(\d)", repl)]
+            secret = [m.group(i) for i in range(1, (m.lastindex or 0) + 1) if str(i) not in kept and m.group(i)]
+            value = secret[0] if secret and kind != "private_key" else m.group(0)
+            if MASK not in value:
                 found.append((kind, value))
     found += [("random_token", m.group(0)) for m in _TOKEN.finditer(text) if _random_token(m.group(0))]
     found += [("high_entropy_value", m.group(1)) for m in _AFTER_ASSIGN.finditer(text)
@@ -162,12 +181,25 @@ def find_secrets(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_SECRET_KEY = re.compile(rf"(?i)[\w.-]{{0,40}}?{_KEYWORDS}(?:[_-]?(?:key|value|string))?"
+                         r"|(?:PGPASSWORD|MYSQL_PWD|REDISCLI_AUTH)")
+
+
+def secret_key(key: str) -> bool:
+    """Whether a key names a secret (``password``, ``db.password``, ``client_secret``, ``api_key``;
+    not ``secretName`` or ``max_tokens``)."""
+    return bool(_SECRET_KEY.fullmatch(key))
+
+
 def redact_obj(obj):
-    """Every string inside a JSON-like object (a session, a ledger record) redacted."""
+    """Every string inside a JSON-like object (a session, tool-call arguments, a ledger record)
+    redacted; a string value under a key that names a secret (``{"password": "..."}``) is masked
+    whole, since the key and the value are separate strings no text rule sees together."""
     if isinstance(obj, str):
         return redact(obj)
     if isinstance(obj, list):
         return [redact_obj(x) for x in obj]
     if isinstance(obj, dict):
-        return {k: redact_obj(v) for k, v in obj.items()}
+        return {k: MASK if isinstance(v, str) and v and isinstance(k, str) and secret_key(k) else redact_obj(v)
+                for k, v in obj.items()}
     return obj
