@@ -112,7 +112,7 @@ class SkillTools:
             args = json.loads(raw)
             if not isinstance(args, dict):
                 raise ValueError("arguments must be a JSON object")
-            result = self._dispatch(name, args)
+            result = self.call(name, args)
         except (ValueError, TypeError) as exc:
             result = {"error": f"bad arguments for {name}: {exc}"}
         return {"role": "tool", "tool_call_id": cid, "content": json.dumps(result, ensure_ascii=False)}
@@ -121,7 +121,9 @@ class SkillTools:
         """Every tool call of an assistant message, answered in order."""
         return [self.handle(c) for c in (_get(message, "tool_calls") or [])]
 
-    def _dispatch(self, name: str, args: dict) -> dict:
+    def call(self, name: str, args: dict) -> dict:
+        """Answer tool ``name`` with ``args``: the result, or ``{"error": ...}`` (also what the MCP
+        server answers with)."""
         from .errors import SkilllabError
 
         if name == "search_skills":

@@ -18,6 +18,7 @@ from . import (
     demo_cmd,
     distill_cmd,
     index_cmd,
+    mcp_cmd,
     recall_cmd,
     replay_cmd,
     search_cmd,
@@ -25,7 +26,7 @@ from . import (
 )
 
 COMMANDS = (skills_cmd, agent_cmd, index_cmd, search_cmd, recall_cmd, distill_cmd, corpus_cmd, replay_cmd, check_cmd,
-            audit_cmd, demo_cmd)
+            audit_cmd, mcp_cmd, demo_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
