@@ -148,7 +148,8 @@ class Agent:
         self.root = self.store.root
         self.read_only = library.read_only
         self.versions = Versions(self.store)
-        self.problems: list[Problem] = []
+        self._problems: list[Problem] = []
+        self._needs_sync = False  # set by open(): the first use of the index syncs it with the files
         self._index: SkillIndex | None = None
         self._synced_head: str | None = None
         self._lock = FileLock(str(self.root / ".lock"), timeout=600)
@@ -165,7 +166,36 @@ class Agent:
         if create:
             with self.lock():
                 self.store.ensure()
-        self.sync()
+        # The index (and with it the embedding model) is brought in step with the files on first
+        # use, so a command that only lists, shows or reads history never loads a model.
+        self._needs_sync = True
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Skill files that could not be used (path and reason), as of the last sync; before the
+        index is first used, found by parsing the files (no embedding)."""
+        if self._needs_sync:
+            return self._catalogue()[1]
+        return self._problems
+
+    @problems.setter
+    def problems(self, value: list[Problem]) -> None:
+        self._problems = value
+
+    def _catalogue(self) -> tuple[list[Skill], list[Problem]]:
+        """Every skill that parses, and the problems of the rest, read from the files alone."""
+        found, problems = self.store.scan()
+        skills = []
+        for name, data in sorted(found.items()):
+            try:
+                skill = self.store.parse(name, data)
+                skill.validate()
+            except (SkillParseError, InvalidSkill) as exc:
+                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
+                                        getattr(exc, "reason", str(exc))))
+                continue
+            skills.append(skill)
+        return skills, problems
 
     def lock(self) -> FileLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
@@ -198,6 +228,9 @@ class Agent:
                                  self.library.search)
                 idx.dirty = True
             self._index = idx
+        if self._needs_sync:
+            self._needs_sync = False
+            self.sync()
         return self._index
 
     def _index_dir(self) -> Path:
@@ -212,6 +245,7 @@ class Agent:
     def sync(self, commit_hand_edits: bool = False) -> None:
         """Bring the index in step with the skill files on disk (and, when asked and writable,
         commit edits made by hand so history stays whole)."""
+        self._needs_sync = False
         if self.read_only:
             self._sync(False)
         else:
@@ -283,6 +317,12 @@ class Agent:
         return self.index.entries.get(name)
 
     def list(self, include_deprecated: bool = True) -> list[SkillInfo]:
+        """Every skill (name, description, status, version, updated, sources, path), by name. Read
+        from the index when it is in use, else from the files (no model is loaded)."""
+        if self._index is None or self._needs_sync:
+            return [SkillInfo(sk.name, sk.description, sk.status, sk.version, sk.meta("updated"), tuple(sk.sources),
+                              str(self.store.skill_path(sk.name)))
+                    for sk in self._catalogue()[0] if include_deprecated or sk.status != "deprecated"]
         out = []
         for name in sorted(self.index.entries):
             e = self.index.entries[name]

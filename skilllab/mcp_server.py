@@ -21,10 +21,14 @@ Transports: stdio (the default, what MCP clients launch) or streamable HTTP on 1
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from .distill import DistillQueue
+from .embed import DEFAULT_EMBEDDER
 from .errors import SkilllabError
 from .library import Library
 from .recall import DEFAULT_MIN_SIMILARITY, SkillTools
@@ -75,8 +79,9 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
 
     @server.tool(description="Find this agent's skills (runbooks) by meaning. Returns name, description, "
                              "similarity and status, best first; nothing below the recall floor.")
-    def search_skills(query: str, k: int = 5) -> dict:
-        return call("search_skills", {"query": query, "k": k})
+    def search_skills(query: str, k: int = 5, min_similarity: float | None = None, record_use: bool = True) -> dict:
+        return call("search_skills", {"query": query, "k": k, "min_similarity": min_similarity,
+                                      "record_use": record_use})
 
     @server.tool(description="Load one skill's full runbook (Markdown) by name.")
     def load_skill(name: str) -> dict:
@@ -140,11 +145,69 @@ def serve(library: Library, agent_id: str, *, transport: str = "stdio", port: in
           distiller: str = "extractive", queue: bool = True) -> None:
     """Run the server until the client goes away (stdio) or the process is stopped (HTTP)."""
     server = build_server(library, agent_id, distiller=distiller, queue=queue)
+    marker = None
     try:
         if transport == "stdio":
             server.run("stdio")
         else:
+            marker = _announce(library, agent_id, port)
+            print(f"skilllab: serving agent {agent_id} of {library.root} at http://127.0.0.1:{port}/mcp",
+                  file=sys.stderr, flush=True)
             server.run("streamable-http", host="127.0.0.1", port=port)
     finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
         if server.skilllab_queue is not None:
             server.skilllab_queue.stop(drain=False)
+
+
+SERVER_FILE = "state/server.json"
+
+
+def _announce(library: Library, agent_id: str, port: int):
+    """Write ``state/server.json`` so ``skilllab search``/``recall`` reuse this server."""
+    from ._fs import write_json
+    from .store import AgentStore
+
+    path = AgentStore(library.root, agent_id).path(SERVER_FILE)
+    write_json(path, {"pid": os.getpid(), "url": f"http://127.0.0.1:{port}/mcp", "embedder": library.embedder_spec or DEFAULT_EMBEDDER})
+    return path
+
+
+def running_server(library_root, agent_id: str, embedder: str) -> str | None:
+    """The URL of a live HTTP server for this library, agent and embedder (as named on the command
+    line), or None."""
+    from ._fs import read_json
+    from .store import AgentStore
+
+    try:
+        path = AgentStore(Path(library_root), agent_id).path(SERVER_FILE)
+        info = read_json(path) if path.is_file() else None
+        if not info or info.get("embedder") != (embedder or DEFAULT_EMBEDDER):
+            return None
+        os.kill(int(info["pid"]), 0)  # alive?
+        return str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError, SkilllabError):
+        return None
+
+
+def call_remote(url: str, tool: str, args: dict, timeout: float = 30.0) -> dict:
+    """Call ``tool`` on the server at ``url``; raises ``OSError`` when it cannot be reached."""
+    import json
+
+    import anyio
+    from mcp import Client
+
+    async def go():
+        async with Client(url, read_timeout_seconds=timeout) as client:
+            res = await client.call_tool(tool, args)
+            text = res.content[0].text if res.content else "{}"
+            if res.is_error:
+                raise SkilllabError(text)
+            return json.loads(text)
+    try:
+        return anyio.run(go)
+    except SkilllabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any transport failure means "not reachable": search locally
+        raise OSError(f"{url}: {exc}") from None

@@ -131,7 +131,12 @@ class SkillTools:
             if not isinstance(query, str) or not query.strip():
                 raise ValueError("query must be a non-empty string")
             k = int(args.get("k", 5))
-            hits = recall(self.agent, query, k=max(1, min(k, 20)), min_similarity=self.min_similarity)
+            floor = args.get("min_similarity")
+            floor = self.min_similarity if floor is None else float(floor)
+            if not 0.0 <= floor <= 1.0:
+                raise ValueError("min_similarity must be from 0 to 1")
+            hits = recall(self.agent, query, k=max(1, min(k, 20)), min_similarity=floor,
+                          record_use=bool(args.get("record_use", True)))
             return {"results": [{"name": h.name, "description": h.description,
                                  "similarity": round(h.similarity, 3), "status": h.status} for h in hits]}
         if name == "load_skill":

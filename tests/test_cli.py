@@ -112,3 +112,30 @@ def test_distill_command_lines_summary_and_bad_lines(tmp_path, capsys):
     code, out, err = run(capsys, "distill", str(bad), *lib, "--lenient")
     assert code == 0 and f"skipped {bad}:2: outcome.success" in err and "1 bad lines skipped" in out
     assert "1 already distilled, 0 new" in out
+
+
+def test_reading_commands_import_no_model(tmp_path, hashing):
+    """skills list/show/history/stale and corpus validate/stats never import torch or
+    sentence-transformers (checked with python -X importtime on a library built with MiniLM's name)."""
+    import subprocess
+    import sys
+
+    from helpers import make_skill
+
+    from skilllab import Library
+
+    a = Library(tmp_path / "lib", embedder=hashing).agent("sre-oncall")
+    a.write(make_skill("drain-node", "Drain a node before maintenance."), "create drain-node")
+    corpus = tmp_path / "c.jsonl"
+    from helpers import make_session
+    corpus.write_text(json.dumps(make_session("s1", "a task", [("echo x", "x")])) + "\n")
+    lib = ["--library", str(tmp_path / "lib"), "--agent", "sre-oncall"]  # the default embedder: minilm
+    for argv in (["skills", "list", *lib], ["skills", "show", "drain-node", *lib],
+                 ["skills", "history", "drain-node", *lib], ["skills", "stale", "--days", "1", *lib],
+                 ["corpus", "validate", str(corpus)], ["corpus", "stats", str(corpus)]):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-m", "skilllab.cli", *argv],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, (argv, out.stderr[-500:])
+        modules = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "import time:" in line}
+        assert "skilllab.cli" in modules  # importtime did report what was imported
+        assert not {"torch", "sentence_transformers", "matplotlib", "pandas"} & modules, argv

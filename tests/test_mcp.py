@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 import anyio
 import pytest
@@ -113,3 +114,50 @@ def test_submit_session_returns_at_once_and_the_worker_distills_it(served):
     run(main)
     record = [json.loads(x) for x in (lib_path / "sre-oncall" / "state" / "ledger.jsonl").read_text().splitlines()]
     assert [r["decision"] for r in record if r["session_id"] == "live-1"] in (["update"], ["create"], ["skip"])
+
+
+def test_search_and_recall_reuse_a_running_http_server(served, cache_dir):
+    import socket
+    import subprocess
+
+    lib_path, params = served
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "SKILLLAB_CACHE_DIR": str(cache_dir), "HF_HUB_OFFLINE": "1"}
+    base = ["--library", str(lib_path), "--agent", "sre-oncall", "--embedder", "hashing"]
+    server = subprocess.Popen([sys.executable, "-m", "skilllab", "mcp", "--http", str(port), *base], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    marker = lib_path / "sre-oncall" / "state" / "server.json"
+    probe = ("import sys, json; from skilllab.cli import main; main(sys.argv[1:]); "
+             "print(json.dumps({'local': 'hnswlib' in sys.modules}))")
+    try:
+        for _ in range(300):
+            if marker.exists():
+                break
+            time.sleep(0.1)
+        assert json.loads(marker.read_text())["url"] == f"http://127.0.0.1:{port}/mcp"
+        for _ in range(300):  # the HTTP listener comes up just after the marker
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        out = subprocess.run([sys.executable, "-c", probe, "search", "pods crash looping env variable missing",
+                              "--json", *base], env=env, capture_output=True, text=True, timeout=120)
+        rows, used = out.stdout.rsplit("\n", 2)[0], json.loads(out.stdout.strip().splitlines()[-1])
+        assert json.loads(rows)[0]["name"] == "fix-crashloop-missing-env"
+        assert used == {"local": False}  # answered by the server: no index was opened here
+        rec = subprocess.run([sys.executable, "-c", probe, "recall", "renew the expiring TLS certificate",
+                              "--json", "--min-similarity", "0", *base], env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert json.loads(rec.stdout.rsplit("\n", 2)[0])[0]["name"] == "renew-expiring-certificate"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    # with the server gone (its marker left behind by a kill), the command searches locally
+    marker.write_text(json.dumps({"pid": 2**22 + 12345, "url": f"http://127.0.0.1:{port}/mcp", "embedder": "hashing"}))
+    out = subprocess.run([sys.executable, "-c", probe, "search", "pods crash looping env variable missing",
+                          "--json", *base], env=env, capture_output=True, text=True, timeout=120)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"local": True}
+    assert json.loads(out.stdout.rsplit("\n", 2)[0])[0]["name"] == "fix-crashloop-missing-env"

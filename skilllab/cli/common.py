@@ -84,3 +84,17 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
 def warn_problems(agent) -> None:
     for p in agent.problems:
         print(f"skilllab: warning: {p}", file=sys.stderr)
+
+
+def remote(args, tool: str, call_args: dict) -> list[dict] | None:
+    """The hits from a running ``skilllab mcp --http`` server of this library, agent and embedder
+    (the model is already loaded there), or None to search in this process."""
+    from ..mcp_server import call_remote, running_server
+
+    url = running_server(args.library, args.agent, args.embedder)
+    if url is None:
+        return None
+    try:
+        return call_remote(url, tool, call_args)["results"]
+    except OSError:
+        return None

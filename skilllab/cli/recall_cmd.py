@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..recall import DEFAULT_BUDGET_CHARS, DEFAULT_MIN_SIMILARITY
-from .common import add_json, add_library_args, bar_value, open_agent, positive_int, print_json, print_table
+from .common import add_json, add_library_args, bar_value, open_agent, positive_int, print_json, print_table, remote
 
 
 def register(sub) -> None:
@@ -19,6 +19,10 @@ def register(sub) -> None:
 
 
 def cmd_recall(args) -> int:
+    rows = None if args.context else remote(args, "search_skills", {
+        "query": args.task, "k": args.k, "min_similarity": args.min_similarity, "record_use": True})
+    if rows is not None:
+        return _print_hits(args, rows)
     agent = open_agent(args)
     try:
         if args.context:
@@ -30,15 +34,18 @@ def cmd_recall(args) -> int:
                 print(text or "(no skill is similar enough)")
             return 0
         hits = agent.recall(args.task, k=args.k, min_similarity=args.min_similarity)
-        rows = [h.to_dict() for h in hits]
-        if args.json:
-            print_json(rows)
-        elif not rows:
-            print("(no skill is similar enough)")
-        else:
-            for r in rows:
-                r["similarity"] = f"{r['similarity']:.3f}"
-            print_table(rows, ["similarity", "name", "status", "description"])
-        return 0
+        return _print_hits(args, [h.to_dict() for h in hits])
     finally:
         agent.close()
+
+
+def _print_hits(args, rows: list[dict]) -> int:
+    if args.json:
+        print_json(rows)
+    elif not rows:
+        print("(no skill is similar enough)")
+    else:
+        for r in rows:
+            r["similarity"] = f"{r['similarity']:.3f}"
+        print_table(rows, ["similarity", "name", "status", "description"])
+    return 0

@@ -5,9 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..lab.config import ReplayConfig
-from ..lab.replay import run_replay, summary_table
-from ..lab.sweep import parse_grid, run_sweep
 from .common import positive_int, print_json
 
 
@@ -45,6 +42,9 @@ def register(sub) -> None:
 
 
 def cmd_replay(args) -> int:
+    from ..lab.config import ReplayConfig
+    from ..lab.replay import run_replay, summary_table
+
     overrides = list(args.set)
     if args.compare:
         arms = [a for a in args.compare if a != "none"]
@@ -70,6 +70,9 @@ def cmd_replay(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from ..lab.config import ReplayConfig
+    from ..lab.sweep import parse_grid, run_sweep
+
     base = ReplayConfig.load(args.config, args.set)
     summary = run_sweep(args.corpus, parse_grid(args.grid), base, out=args.out, backend=args.backend,
                         scheduler=args.scheduler, n_jobs=args.jobs)

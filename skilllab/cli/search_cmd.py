@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import add_json, add_library_args, open_agent, positive_int, print_json, print_table, warn_problems
+from .common import add_json, add_library_args, open_agent, positive_int, print_json, print_table, remote, warn_problems
 
 
 def register(sub) -> None:
@@ -16,10 +16,13 @@ def register(sub) -> None:
 
 
 def cmd_search(args) -> int:
-    agent = open_agent(args, read_only=True)
-    warn_problems(agent)
-    hits = agent.search(args.text, k=args.k, include_deprecated=args.include_deprecated)
-    rows = [h.to_dict() for h in hits]
+    rows = None if args.include_deprecated else remote(args, "search_skills", {
+        "query": args.text, "k": args.k, "min_similarity": 0.0, "record_use": False})
+    if rows is None:
+        agent = open_agent(args, read_only=True)
+        warn_problems(agent)
+        hits = agent.search(args.text, k=args.k, include_deprecated=args.include_deprecated)
+        rows = [h.to_dict() for h in hits]
     if args.json:
         print_json(rows)
     else:

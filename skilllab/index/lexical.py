@@ -19,9 +19,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # scipy is imported where it is used, so a command that never searches does not pay for it
+    import scipy.sparse as sp
 
 N_FEATURES = 2**18
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*[A-Za-z0-9]|[A-Za-z]")
@@ -136,6 +139,8 @@ class LexicalIndex:
         return (np.log((1.0 + n) / (1.0 + self._df)) + 1.0).astype(np.float32)
 
     def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        import scipy.sparse as sp
+
         idf = self._idf()
         if self._mat is None:
             self._mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES))
@@ -168,6 +173,8 @@ class LexicalIndex:
 
     # ---- persistence (derived state: rebuilt from the files when missing or damaged) ----------------
     def save(self, path: Path) -> None:
+        import scipy.sparse as sp
+
         from .._fs import atomic_write
 
         path = Path(path)
@@ -181,6 +188,8 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
+        import scipy.sparse as sp
+
         path = Path(path)
         mat = sp.load_npz(path).tocsr()
         names = path.with_suffix(".names").read_text(encoding="utf-8").splitlines()
