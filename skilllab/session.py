@@ -1,4 +1,4 @@
-"""Recorded agent sessions (see the session format in ``shared/session-format.md``).
+"""Recorded agent sessions (the format: ``docs/session-format.md``).
 
 A :class:`Session` is one task an agent worked on: the task text, the transcript as OpenAI chat
 messages, the outcome and, for evaluation only, ground-truth labels. :meth:`Session.tool_steps`
@@ -233,22 +233,38 @@ class Session:
         return texts[-1][1] if texts else ""
 
 
+SHELL_TOOLS = frozenset({"shell", "bash", "sh", "zsh", "exec", "run", "terminal", "exec_command", "run_shell_command",
+                         "execute_command", "shell_command", "run_command", "run_terminal_cmd", "powershell",
+                         "container.exec", "local_shell"})
+# arguments that say how a command runs, not what it does (agent tools add them to shell calls)
+RUN_OPTION_KEYS = frozenset({"description", "timeout", "timeout_ms", "workdir", "cwd", "dir_path", "directory",
+                             "yield_time_ms", "max_output_tokens", "is_background", "run_in_background",
+                             "justification", "with_escalated_permissions", "sandbox_permissions", "login",
+                             "intentionSummary"})
+
+
 def command_line(tool: str, arguments: str) -> str:
-    """A readable form of a tool call: the command string when there is one, else tool(k=v)."""
+    """A readable form of a tool call: the command string when there is one, else tool(k=v).
+    Run options of shell tools (a description, a timeout, a working folder) are left out."""
     try:
         args = json.loads(arguments) if arguments else {}
     except json.JSONDecodeError:
         return f"{tool} {arguments}".strip()
+    shell = tool.lower() in SHELL_TOOLS
     if isinstance(args, dict):
+        if shell:
+            args = {k: v for k, v in args.items() if k not in RUN_OPTION_KEYS}
         strs = [v for v in args.values() if isinstance(v, str)]
         if len(args) == 1 and strs:
             val = strs[0]
-            return val if tool in {"shell", "bash", "sh", "exec", "run", "terminal"} else f"{tool} {val}"
+            return val if shell else f"{tool} {val}"
+        if shell and isinstance(args.get("command"), list) and all(isinstance(x, str) for x in args["command"]):
+            return " ".join(args["command"])
         for key in ("cmd", "command", "query", "sql", "args"):
             if isinstance(args.get(key), str):
                 rest = {k: v for k, v in args.items() if k != key}
                 tail = " ".join(f"{k}={v}" for k, v in rest.items())
-                head = args[key] if tool in {"shell", "bash", "sh", "exec", "run", "terminal"} else f"{tool} {args[key]}"
+                head = args[key] if shell else f"{tool} {args[key]}"
                 return f"{head} ({tail})" if tail else head
         return f"{tool}(" + ", ".join(f"{k}={json.dumps(v)}" for k, v in args.items()) + ")"
     return f"{tool} {json.dumps(args)}"

@@ -1,4 +1,4 @@
-"""``skilllab corpus validate|stats|generate``: check, describe and make session corpora."""
+"""``skilllab corpus validate|stats|generate|import|schema``: check, describe, make and import session corpora."""
 
 from __future__ import annotations
 
@@ -32,6 +32,21 @@ def register(sub) -> None:
                    help="write the planted-secret corpus instead: every credential shape in every position "
                         "(task, diagnostic, fix, summary, assistant), the planted values in OUT.values.json")
     v.set_defaults(func=cmd_generate)
+    v = verbs.add_parser("import", help="turn the logs agent tools write into sessions (JSONL)",
+                         description="Formats: tau2, claude-code, codex, gemini-cli, opencode, copilot-cli, "
+                                     "langchain, openai-messages (see docs/session-format.md).")
+    v.add_argument("format")
+    v.add_argument("paths", nargs="+", metavar="PATH")
+    v.add_argument("--agent", required=True, help="agent id the sessions belong to")
+    v.add_argument("--out", help="write here (atomically) instead of standard output")
+    v.add_argument("--lenient", action="store_true", help="skip unreadable records (each reported) instead of stopping")
+    v.add_argument("--outcome", metavar="RESULTS.json", help="a results file whose 'success' is the outcome")
+    v.add_argument("--success", choices=["true", "false"], help="the outcome, for logs that do not record one")
+    v.add_argument("--family-from", choices=["write-actions", "task-id", "none"], default="write-actions",
+                   help="tau2: how labels.family is set (default: the gold write actions)")
+    v.set_defaults(func=cmd_import)
+    v = verbs.add_parser("schema", help="print the JSON Schema of a session line")
+    v.set_defaults(func=cmd_schema)
 
 
 def cmd_validate(args) -> int:
@@ -92,4 +107,47 @@ def cmd_generate(args) -> int:
         return 0
     n = generate_to_file(args.out, args.seed, args.sessions)
     print(f"wrote {n} sessions to {args.out} (seed {args.seed})")
+    return 0
+
+
+def cmd_import(args) -> int:
+    import json
+    import os
+
+    from ..corpus.importers import ImportOptions, ImportProblem, import_sessions
+    from ..names import validate_agent_id
+
+    opts = ImportOptions(validate_agent_id(args.agent), success=None if args.success is None else args.success == "true",
+                         outcome_file=args.outcome, family_from=args.family_from)
+    problems: list[ImportProblem] = []
+    sessions = import_sessions(args.format, args.paths, opts, lenient=args.lenient, problems=problems)
+    n = 0
+    if args.out:
+        tmp = f"{args.out}.tmp-{os.getpid()}"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for s in sessions:
+                    fh.write(json.dumps(s, ensure_ascii=False) + "\n")
+                    n += 1
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, args.out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    else:
+        for s in sessions:
+            sys.stdout.write(json.dumps(s, ensure_ascii=False) + "\n")
+            n += 1
+    for p in problems:
+        print(f"skipped {p}", file=sys.stderr)
+    print(f"imported {n} sessions" + (f" to {args.out}" if args.out else "") +
+          (f"; skipped {len(problems)} unreadable records" if problems else ""), file=sys.stderr)
+    return 0 if n else 1
+
+
+def cmd_schema(args) -> int:
+    from ..corpus import SCHEMA_PATH
+
+    sys.stdout.write(SCHEMA_PATH.read_text(encoding="utf-8"))
     return 0

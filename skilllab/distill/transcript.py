@@ -361,8 +361,11 @@ def render_step(st: ToolStep, kind: str, key: str, target: str, placeholders: di
         return f"`{run} scripts/{name}`" + (f" ({what})" if what else ""), (name, redact(content))
     cmd = " ".join(st.command[:2000].split())
     cmd = templated(cmd, placeholders)
-    if len(cmd) > MAX_STEP_CHARS:
-        cmd = cmd[: MAX_STEP_CHARS - 1] + "…"
+    if len(cmd) > MAX_STEP_CHARS - 60 and st.raw:  # too long to read as a step: kept whole as a file
+        name = slugify(key or st.tool, max_len=40) + ".sh"
+        return f"`bash scripts/{name}`", (name, redact(st.raw.rstrip("\n") + "\n"))
+    if len(cmd) > MAX_STEP_CHARS - 60:
+        cmd = cmd[: MAX_STEP_CHARS - 61] + "…"
     return f"`{cmd}`", None
 
 
