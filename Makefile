@@ -31,7 +31,7 @@ bench: install
 	$(BIN)/python -m skilllab.lab.bench --out results/bench.json
 
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ --no-browser --ip 127.0.0.1 --ServerApp.allow_root=True
 
 lint: install
 	$(BIN)/ruff check skilllab tests
