@@ -211,11 +211,20 @@ def growth_compare(runs: dict[str, pd.DataFrame], agent: str | None = None,
 
 
 def metric_curves(summary: pd.DataFrame, x: str, metrics: list[str], title: str, xlabel: str | None = None):
-    """Several metrics of a sweep against one swept parameter."""
+    """Several metrics of a sweep against one swept parameter. A second swept parameter (or several
+    arms) gives separate lines: one colour per metric, one line style per value of the other."""
     fig, ax = _axes((7, 4))
     s = summary.sort_values(x)
-    for m in metrics:
-        ax.plot(s[x], s[m], marker="o", label=m.replace("_", " "))
+    others = [c for c in s.columns if (c.startswith("param_") and c != x or c == "arm") and s[c].nunique() > 1]
+    groups = list(s.groupby(others, sort=True)) if others else [((), s)]
+    styles = ["-", "--", ":", "-."]
+    colours = {m: f"C{i}" for i, m in enumerate(metrics)}
+    for gi, (keys, g) in enumerate(groups):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        tag = ", ".join(f"{c.removeprefix('param_')}={v}" for c, v in zip(others, keys))
+        for m in metrics:
+            ax.plot(g[x], g[m], marker="o", color=colours[m], linestyle=styles[gi % len(styles)],
+                    label=m.replace("_", " ") + (f" ({tag})" if tag else ""))
     ax.set_ylim(-0.02, 1.02)
     return _finish(fig, ax, title, xlabel or x.removeprefix("param_").replace("_", " "), "rate (0 to 1)", fontsize=8)
 

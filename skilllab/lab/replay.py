@@ -174,11 +174,10 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
     events = []
     t0 = time.perf_counter()
     iterator = sessions
-    if config.progress:
-        from tqdm.auto import tqdm
+    if config.progress:  # a bar on a terminal; elsewhere a line every 5% with the time left
+        from .progress import progress
 
-        # disable=None: shown on a terminal only, never in logs or CI
-        iterator = tqdm(sessions, desc="replay", unit="session", disable=None, leave=False)
+        iterator = progress(sessions, len(sessions), "replay")
     state: dict = {}
 
     def test(agent, s) -> dict:

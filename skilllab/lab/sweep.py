@@ -78,7 +78,11 @@ def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | No
     if backend == "local":
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=n_jobs)(delayed(run_point)(*j) for j in jobs)
+        from .progress import progress
+
+        # results come back in order; progress counts points as they finish
+        results = list(progress(Parallel(n_jobs=n_jobs, return_as="generator")(delayed(run_point)(*j) for j in jobs),
+                                len(jobs), "sweep", "point", every=1))
     elif backend == "dask":
         results = _run_dask(jobs, scheduler, n_jobs)
     else:
@@ -109,7 +113,13 @@ def _run_dask(jobs: list, scheduler: str | None, n_jobs: int) -> list[dict]:
         scheduler = cluster.scheduler_address
     try:
         with Client(scheduler) as client:
+            from distributed import as_completed
+
+            from .progress import progress
+
             futures = client.map(run_point, *zip(*jobs), pure=False)
+            for _ in progress(as_completed(futures), len(futures), "sweep", "point", every=1):
+                pass
             return client.gather(futures)
     finally:
         if cluster is not None:
