@@ -38,7 +38,7 @@ from .embed import DEFAULT_EMBEDDER, get_embedder
 from .errors import InvalidSkill, SkilllabError, SkillNotFound, SkillParseError, UnsafePath
 from .index import SearchSettings, SkillEntry, SkillIndex
 from .index.skills import DOC_SEP
-from .names import AGENT_ID_RE, validate_agent_id
+from .names import AGENT_ID_RE, validate_agent_id, validate_skill_name
 from .recall import DEFAULT_MIN_SIMILARITY
 from .settings import SETTINGS_FILE, AgentSettings, check_bar
 from .skill import Skill
@@ -416,6 +416,56 @@ class Agent:
                     self.index.remove(renamed_from)
                 self._after_write(skill)
             return cid
+
+    def apply_change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
+                     *, when: float | None = None) -> str:
+        """Write ``writes`` (skill, bundled files) and delete ``deletes`` as one commit (a split or a
+        merge). Every written skill is validated first; a crash part-way is finished by
+        :meth:`recover` from the intent record, with this message."""
+        for skill, _ in writes:
+            skill.validate()
+        with self.lock():
+            self.recover()
+            self._commit_pending()
+            paths = [self.store.relpath(sk.name) for sk, _ in writes] + \
+                [f"skills/{sk.name}/{r}" for sk, files in writes for r in files] + \
+                [self.store.relpath(n) for n in deletes] + \
+                [f"skills/{n}/{r}" for n in deletes for r in self.store.bundled_files(n)]
+            atomic_write(self._intent_path(), json.dumps({"message": message, "paths": paths, "when": when,
+                                                          "record": None}, ensure_ascii=False))
+            cid = self.store.change(writes, deletes, message, when)
+            for name in deletes:
+                self.index.remove(name)
+            for skill, _ in writes:
+                self._after_write(skill)
+            self.flush()
+            self.clear_intent()
+            return cid
+
+    def consolidate(self, sessions=None, *, dry_run: bool = False, when: float | None = None,
+                    date: str | None = None, **thresholds):
+        """Split skills holding unrelated problems and merge duplicates (see
+        :mod:`skilllab.consolidate`); ``sessions`` (session id -> task, or sessions) lets it see
+        what each branch's sources were asked. Returns the plan; with ``dry_run`` nothing is written."""
+        from . import consolidate as cons
+
+        if sessions is not None and not isinstance(sessions, dict):
+            sessions = {s.session_id: s.task for s in sessions}
+        p = cons.plan(self, sessions, **thresholds)
+        if not dry_run and p:
+            cons.apply(self, p, sessions=sessions, when=when, date=date)
+        return p
+
+    def resolve(self, name: str) -> str:
+        """``name``, or the skill that now carries it as an earlier name (``skilllab.aliases``, set
+        by a rename or a merge); raises ``SkillNotFound`` when neither exists."""
+        name = validate_skill_name(name)
+        if self.store.skill_path(name).is_file():
+            return name
+        for sk in self._catalogue()[0]:
+            if name in sk.meta("aliases").split():
+                return sk.name
+        raise SkillNotFound(f"agent {self.id!r} has no skill {name!r}")
 
     def _intent_path(self) -> Path:
         return self.store.path("state/intent.json")

@@ -141,8 +141,8 @@ class SkillTools:
                                  "similarity": round(h.similarity, 3), "status": h.status} for h in hits]}
         if name == "load_skill":
             skill_name = args.get("name")
-            try:
-                skill = self.agent.get(skill_name)
+            try:  # a name a merge or rename retired still finds the skill that carries it
+                skill = self.agent.get(self.agent.resolve(skill_name))
             except SkilllabError:
                 return {"error": f"skill {skill_name!r} not found"}
             if skill.status == "deprecated":

@@ -235,6 +235,34 @@ class AgentStore:
         atomic_write(path, data)
         return self.git.commit(list(dict.fromkeys(paths)), message, when)
 
+    def change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
+               when: float | None = None) -> str:
+        """Write several skills (with their bundled files) and remove others, as one commit: a split
+        or a merge is one change in the history, whichever side a reader looks from."""
+        paths: list[str] = []
+        for name in deletes:
+            d = self.skill_dir(name)
+            if not (d / SKILL_FILE).exists():
+                raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
+            paths += [self.relpath(name)] + [f"skills/{name}/{r}" for r in self.bundled_files(name)]
+        staged = []
+        for skill, files in writes:
+            blobs = {rel: (c.encode("utf-8") if isinstance(c, str) else c) for rel, c in (files or {}).items()}
+            staged.append((self.skill_path(skill.name), skill.render().encode("utf-8"),
+                           {self.bundled_path(skill.name, rel): (rel, b) for rel, b in blobs.items()}))
+        for path, data, bundled in staged:
+            for target, (rel, b) in bundled.items():
+                atomic_write(target, b)
+                paths.append(f"skills/{path.parent.name}/{rel}")
+            atomic_write(path, data)
+            paths.append(f"skills/{path.parent.name}/{SKILL_FILE}")
+        for name in deletes:
+            d = self.skill_dir(name)
+            for child in sorted(d.rglob("*"), reverse=True):
+                child.unlink() if not child.is_dir() else child.rmdir()
+            d.rmdir()
+        return self.git.commit(list(dict.fromkeys(paths)), message, when)
+
     def delete(self, name: str, message: str, when: float | None = None) -> str:
         d = self.skill_dir(name)
         if not (d / SKILL_FILE).exists():

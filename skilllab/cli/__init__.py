@@ -14,6 +14,7 @@ from . import (
     agent_cmd,
     audit_cmd,
     check_cmd,
+    consolidate_cmd,
     corpus_cmd,
     demo_cmd,
     distill_cmd,
@@ -26,7 +27,7 @@ from . import (
 )
 
 COMMANDS = (skills_cmd, agent_cmd, index_cmd, search_cmd, recall_cmd, distill_cmd, corpus_cmd, replay_cmd, check_cmd,
-            audit_cmd, mcp_cmd, demo_cmd)
+            audit_cmd, consolidate_cmd, mcp_cmd, demo_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

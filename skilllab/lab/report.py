@@ -64,7 +64,7 @@ def report(corpus: Path, config: ReplayConfig, metrics: dict, plot_paths: dict, 
     lines += ["", "## Recall trade-off", "",
               "Precision@1 against false-recall rate with the recall floor swept over every logged score "
               "(see `recall_curve.csv`): ",
-              "", "| arm | area | p@1 at false recall <= 0.2 | at <= 0.3 | random skill p@1 | oracle p@1 (seen) |",
+              "", "| arm | area under the curve | precision at 1 with false recall <= 0.2 | with false recall <= 0.3 | precision at 1 of a random skill | oracle precision at 1 (seen families) |",
               "|---|---|---|---|---|---|"]
     for name, m in [("skilllab", metrics)] + [(n, a[0]) for n, a in arms.items()]:
         lines.append(f"| {name} | {_v(m.get('recall_auc'))} | {_v(m.get('recall_p_at_1_at_fr20'))} | "
