@@ -56,6 +56,7 @@ class Merge:
     absorbed: str
     similarity: float
     shared: list[str]  # resolution keys both skills have
+    moved: dict[str, str] = field(default_factory=dict)  # absorbed branch id -> its id in ``into`` (set by apply)
 
     def line(self) -> str:
         return (f"merge {self.absorbed} into {self.into} (similarity {self.similarity:.2f}; same fix: "
@@ -111,10 +112,17 @@ def plan(agent, sessions: Mapping[str, str] | None = None, *, split_similarity: 
         for sim, a, b in pairs:
             if a in taken or b in taken:
                 continue
-            into, gone = (a, b) if len(skills[a].sources) >= len(skills[b].sources) else (b, a)
+            into, gone = sorted((a, b), key=lambda n: _seniority(agent, skills[n]))
             out.merges.append(Merge(into, gone, sim, sorted(keys[a] & keys[b])))
             taken.update((a, b))
     return out
+
+
+def _seniority(agent, skill: Skill) -> tuple:
+    """Which of two duplicates keeps its name: more sources, then the older one (created first,
+    then first committed)."""
+    hist = agent.history(skill.name)
+    return (-len(skill.sources), skill.meta("created"), hist[0].date if hist else "", skill.name)
 
 
 def _split_of(agent, skill: Skill, sessions: Mapping[str, str], threshold: float, names: set[str]) -> Split | None:
@@ -259,11 +267,13 @@ def _apply_merge(agent, m: Merge, when, date: str) -> str:
         if mine is not None:
             mine.sources = list(dict.fromkeys(mine.sources + br.sources))
             mine.dead_ends = list(dict.fromkeys(mine.dead_ends + br.dead_ends))
+            m.moved[br.id] = mine.id
         else:
             ids = {x.id for x in ra.branches}
             new_id, i = br.id, 2
             while new_id in ids:
                 new_id, i = f"{br.id}-{i}", i + 1
+            m.moved[br.id] = new_id
             br.id = new_id
             ra.branches.append(br)
     merged = a.copy()

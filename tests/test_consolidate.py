@@ -107,3 +107,45 @@ def test_consolidate_splits_and_merges_one_commit_each_with_history_and_aliases(
     # a second pass finds nothing left to do
     assert not a.consolidate(sessions)
     assert commits(a) == before + 2
+
+
+def test_a_replay_can_consolidate_every_n_sessions_and_attribution_follows(tmp_path):
+    from helpers import make_session
+
+    from skilllab.distill import Decision
+    from skilllab.lab.config import ReplayConfig
+    from skilllab.lab.replay import run_replay
+
+    desc = "Restart the checkout deployment when its pods hang and stop answering health checks."
+
+    def restart_skill(name: str, sid: str) -> Skill:
+        b = Branch("Fix: Rollout restart deployment", ["`kubectl -n <namespace> rollout restart deploy/<service>`"],
+                   "`readiness probe failed`", key="kubectl rollout restart deployment", sources=[sid])
+        return branchy(name, [b], desc, "the checkout pods hang and stop answering health checks")
+
+    class Twice:
+        """Creates the same runbook twice under two names: the duplicate a consolidation merges."""
+        name = "twice"
+
+        def decide(self, session, candidates, bar):
+            name = {"s1": "restart-hung-checkout", "s2": "bounce-hung-checkout"}.get(session.session_id)
+            if name:
+                d = Decision("create", "scripted", 1.0, skill=restart_skill(name, session.session_id))
+                d.branch = "kubectl-rollout-restart-deployment"
+                return d
+            return Decision("skip", "scripted", 0.0, target="restart-hung-checkout",
+                            branch="kubectl-rollout-restart-deployment")
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(make_session(
+        f"s{i}", "checkout pods hang, health checks fail", [("kubectl rollout restart deploy/checkout", "ok")],
+        family="hung-checkout", started_at=f"2026-03-0{i}T00:00:00Z")) + "\n" for i in range(1, 5)))
+    cfg = ReplayConfig(embedder="hashing", compare=(), bootstrap=0, progress=False, consolidate_every=2)
+    res = run_replay(corpus, cfg, distiller=Twice(), out=tmp_path / "run")
+    ev = res.events
+    assert "merge bounce-hung-checkout into restart-hung-checkout" in ev.loc[1, "consolidation"]
+    assert ev["consolidation"].isna().sum() == 3
+    assert res.metrics["skills"] == 1 and res.metrics["duplicate_rate"] == 0.0
+    assert res.metrics["units"] == 1  # both sources are attributed to the one unit that remains
+    off = run_replay(corpus, cfg.with_(consolidate_every=0), distiller=Twice(), out=tmp_path / "run0")
+    assert off.metrics["skills"] == 2 and off.metrics["duplicate_rate"] > 0

@@ -41,6 +41,8 @@ class ReplayConfig:
     similarity_weight: float = 0.6
     resolution_weight: float = 0.3
     branch_similarity: float = 0.5  # how alike a task must read for its new cause to join a skill as a branch
+    # run a consolidation pass (split over-merged skills, merge duplicates) every N sessions; 0: never
+    consolidate_every: int = 0
     limit: int | None = None  # replay only the first N sessions (in time order)
     agents: tuple = ()  # replay only these agents (empty: all)
     lenient: bool = False
@@ -87,6 +89,8 @@ class ReplayConfig:
             raise ConfigError("bootstrap: must be a whole number of resamples, 0 or more")
         if not isinstance(self.seed, int):
             raise ConfigError("seed: must be a whole number")
+        if not isinstance(self.consolidate_every, int) or self.consolidate_every < 0:
+            raise ConfigError("consolidate_every: must be a whole number of sessions, 0 (never) or more")
 
     # ---- loading ------------------------------------------------------------------------
     @classmethod

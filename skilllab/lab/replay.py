@@ -47,7 +47,9 @@ EVENT_COLUMNS = ["seq", "session_id", "agent_id", "family", "success", "decision
                  # attribution and ideal decisions (see skilllab.lab.metrics)
                  "branch", "new_branch", "unit", "unit_family", "ideal", "actual", "decision_correct", "wrong_skip",
                  # recall over every floor and its controls
-                 "recall_top1_score", "recall_top1_right", "seen_family", "random_right", "library_active"]
+                 "recall_top1_score", "recall_top1_right", "seen_family", "random_right", "library_active",
+                 # what a consolidation pass after this session did (consolidate_every)
+                 "consolidation"]
 
 
 @dataclass
@@ -179,6 +181,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
 
         iterator = progress(sessions, len(sessions), "replay")
     state: dict = {}
+    tasks: dict[str, dict[str, str]] = {}  # per agent: session id -> task, for consolidation
 
     def test(agent, s) -> dict:
         """Before a session is distilled: the bar in force, and recall against the library as it stands."""
@@ -246,11 +249,32 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
             "recall_top1_score": round(all_hits[0].similarity, 6) if all_hits else None,
             "recall_top1_right": bool(all_hits) and fam is not None and fam in skill_fams.get(all_hits[0].name, ()),
             "seen_family": seen_family, "random_right": round(random_right, 6), "library_active": len(skill_fams),
+            "consolidation": None,
         })
+        tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
+        if config.consolidate_every and (seq + 1) % config.consolidate_every == 0:
+            events[-1]["consolidation"] = _consolidate(agents, tasks, book, s) or None
     t_wall = time.perf_counter() - t0
     for a in agents.values():
         a.close()
     return events, lib, t_wall
+
+
+def _consolidate(agents: dict, tasks: dict, book: M.UnitBook, s) -> str:
+    """One consolidation pass over every agent, the attribution book following what moved."""
+    lines = []
+    for agent_id, agent in agents.items():
+        p = agent.consolidate(tasks.get(agent_id, {}), when=s.started.timestamp(), date=s.started.date().isoformat())
+        for sp in p.splits:
+            for name, ids in sp.parts:
+                for bid in ids:
+                    book.move_unit(agent_id, M.unit_id(sp.skill, bid), M.unit_id(name, bid))
+        for m in p.merges:
+            for old, new in m.moved.items():
+                book.move_unit(agent_id, M.unit_id(m.absorbed, old), M.unit_id(m.into, new))
+            book.rename(agent_id, m.absorbed, m.into)
+        lines += [f"{agent_id}: {line}" for line in p.lines() if not line.startswith("splits need")]
+    return "; ".join(lines)
 
 
 def _fam_label(fams: set[str] | None) -> str | None:
