@@ -47,7 +47,8 @@ class Split:
 
     def line(self) -> str:
         moved = "; ".join(f"{name} <- {', '.join(ids)}" for name, ids in self.parts)
-        return f"split {self.skill}: keeps {', '.join(self.stays)}; {moved} (task similarity {self.similarity:.2f})"
+        why = f" (task similarity {self.similarity:.2f})" if self.similarity == self.similarity else ""
+        return f"split {self.skill}: keeps {', '.join(self.stays)}; {moved}{why}"
 
 
 @dataclass
@@ -59,8 +60,8 @@ class Merge:
     moved: dict[str, str] = field(default_factory=dict)  # absorbed branch id -> its id in ``into`` (set by apply)
 
     def line(self) -> str:
-        return (f"merge {self.absorbed} into {self.into} (similarity {self.similarity:.2f}; same fix: "
-                f"{', '.join(self.shared)})")
+        sim = f"similarity {self.similarity:.2f}; " if self.similarity == self.similarity else ""
+        return f"merge {self.absorbed} into {self.into} ({sim}same fix: {', '.join(self.shared)})"
 
 
 @dataclass
@@ -86,8 +87,13 @@ def _skill_text(agent, skill: Skill) -> str:
 
 
 def plan(agent, sessions: Mapping[str, str] | None = None, *, split_similarity: float = SPLIT_SIMILARITY,
-         merge_similarity: float = MERGE_SIMILARITY) -> Plan:
-    """What :func:`apply` would do to ``agent``'s library; ``sessions`` maps session id -> task."""
+         merge_similarity: float = MERGE_SIMILARITY, proposer=None) -> Plan:
+    """What :func:`apply` would do to ``agent``'s library; ``sessions`` maps session id -> task.
+
+    ``proposer``: an object with ``propose_consolidation(agent, sessions)`` (the ``llm``
+    distiller) whose validated proposals replace the rules above."""
+    if proposer is not None:
+        return _proposed(agent, proposer, sessions)
     skills = {i.name: agent.get(i.name) for i in agent.list(include_deprecated=False)}
     out = Plan()
     taken: set[str] = set()
@@ -115,6 +121,27 @@ def plan(agent, sessions: Mapping[str, str] | None = None, *, split_similarity: 
             into, gone = sorted((a, b), key=lambda n: _seniority(agent, skills[n]))
             out.merges.append(Merge(into, gone, sim, sorted(keys[a] & keys[b])))
             taken.update((a, b))
+    return out
+
+
+def _proposed(agent, proposer, sessions) -> Plan:
+    splits, merges, usage = proposer.propose_consolidation(agent, sessions)
+    out = Plan(notes=[f"proposed by {getattr(proposer, 'name', 'a model')} ({usage.get('llm_calls', 0)} calls)"])
+    names = {i.name for i in agent.list()}
+    for name, groups in splits:
+        rb = Runbook.of(agent.get(name))
+        parts = []
+        for ids in groups:
+            new = _new_name([rb.branch(i) for i in ids], [(sessions or {}).get(s, "") for i in ids
+                                                           for s in rb.branch(i).sources], names)
+            names.add(new)
+            parts.append((new, list(ids)))
+        moved = {i for g in groups for i in g}
+        out.splits.append(Split(name, [b.id for b in rb.branches if b.id not in moved], parts, float("nan")))
+    for into, gone in merges:
+        ka = {b.key for b in Runbook.of(agent.get(into)).branches if b.key}
+        kb = {b.key for b in Runbook.of(agent.get(gone)).branches if b.key}
+        out.merges.append(Merge(into, gone, float("nan"), sorted(ka & kb)))
     return out
 
 

@@ -149,3 +149,43 @@ def test_a_replay_can_consolidate_every_n_sessions_and_attribution_follows(tmp_p
     assert res.metrics["units"] == 1  # both sources are attributed to the one unit that remains
     off = run_replay(corpus, cfg.with_(consolidate_every=0), distiller=Twice(), out=tmp_path / "run0")
     assert off.metrics["skills"] == 2 and off.metrics["duplicate_rate"] > 0
+
+
+def test_the_llm_proposes_a_consolidation_validated_like_decisions(library):
+    from openai_stub import StubOpenAI
+    from test_llm import completion
+
+    from skilllab.distill import get_distiller
+
+    lib, a, sessions = library
+    bad = json.dumps({"splits": [{"skill": "fix-service-problems", "leave": [["no-such-branch"]], "reason": "x"}],
+                      "merges": []})
+    good = json.dumps({"splits": [{"skill": "fix-service-problems", "leave": [["certbot-renew"]],
+                                   "reason": "certificates are not crash loops"}],
+                       "merges": [{"into": "restart-hung-checkout", "absorbed": "bounce-hanging-checkout",
+                                   "reason": "the same runbook"}]})
+    with StubOpenAI([completion(bad), completion(good)]) as stub:
+        llm = get_distiller("llm", model="stub-model", base_url=stub.base_url, api_key="sk-test-key-not-real",
+                            timeout=5, max_retries=0)
+        before = commits(a)
+        p = a.consolidate(sessions, proposer=llm)
+        sent = json.loads(stub.chat_requests[0]["body"]["messages"][1]["content"])
+        repair = stub.chat_requests[1]["body"]["messages"][-1]["content"]
+    assert {s["name"] for s in sent["skills"]} == {"fix-service-problems", "restart-hung-checkout",
+                                                   "bounce-hanging-checkout"}
+    assert "no branch 'no-such-branch'" in repair  # the invalid proposal went back for repair
+    assert [(s.skill, s.stays, [ids for _, ids in s.parts]) for s in p.splits] == \
+        [("fix-service-problems", ["kubectl-set-env"], [["certbot-renew"]])]
+    assert [(m.into, m.absorbed) for m in p.merges] == [("restart-hung-checkout", "bounce-hanging-checkout")]
+    assert commits(a) == before + 2
+    assert a.resolve("bounce-hanging-checkout") == "restart-hung-checkout"
+
+    # proposals that cannot be applied are refused however often they are repeated
+    unrelated = json.dumps({"splits": [], "merges": [{"into": "fix-service-problems",
+                                                      "absorbed": "restart-hung-checkout", "reason": "x"}]})
+    with StubOpenAI([completion(unrelated), completion(unrelated)]) as stub:
+        llm = get_distiller("llm", model="stub-model", base_url=stub.base_url, api_key="sk-test-key-not-real",
+                            timeout=5, max_retries=0)
+        with pytest.raises(ValueError, match="share no fix"):
+            a.consolidate(sessions, proposer=llm)
+    assert commits(a) == before + 2

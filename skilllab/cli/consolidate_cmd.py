@@ -13,6 +13,12 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the plan and write nothing")
     p.add_argument("--split-similarity", type=bar_value, default=None)
     p.add_argument("--merge-similarity", type=bar_value, default=None)
+    p.add_argument("--proposer", choices=["rules", "llm"], default="rules",
+                   help="who proposes splits and merges: the rules (default) or the llm distiller's model "
+                        "(its proposals validated like its decisions)")
+    p.add_argument("--model", help="llm: model name")
+    p.add_argument("--base-url", help="llm: OpenAI-compatible endpoint (default $OPENAI_BASE_URL)")
+    p.add_argument("--cassette", help="llm: record/replay file for LLM exchanges")
     add_json(p)
     p.set_defaults(func=cmd_consolidate)
 
@@ -27,12 +33,23 @@ def cmd_consolidate(args) -> int:
     agent = open_agent(args, read_only=args.dry_run)
     kw = {k: v for k, v in (("split_similarity", args.split_similarity),
                             ("merge_similarity", args.merge_similarity)) if v is not None}
-    if args.dry_run:
-        from ..consolidate import plan
+    if args.proposer == "llm":
+        from ..distill import get_distiller
+        from ..distill.batch import preflight
 
-        p = plan(agent, sessions, **kw)
-    else:
-        p = agent.consolidate(sessions, **kw)
+        kw["proposer"] = get_distiller("llm", model=args.model, base_url=args.base_url, cassette=args.cassette)
+        preflight(kw["proposer"])
+    from ..errors import SkilllabError
+
+    try:
+        if args.dry_run:
+            from ..consolidate import plan
+
+            p = plan(agent, sessions, **kw)
+        else:
+            p = agent.consolidate(sessions, **kw)
+    except ValueError as exc:  # proposals the model could not make valid: nothing was written
+        raise SkilllabError(str(exc)) from None
     if args.json:
         print_json({"dry_run": args.dry_run, "splits": [s.__dict__ for s in p.splits],
                     "merges": [m.__dict__ for m in p.merges], "notes": p.notes})

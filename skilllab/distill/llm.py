@@ -351,3 +351,138 @@ def fill(skill: Skill, doc: dict, session: Session, old: Runbook, branch_title: 
     if not skill.has_section(CHANGELOG):
         skill.set_section(CHANGELOG, "")
     return (target.id if target else None), new_branch
+
+
+# ---- consolidation proposals ---------------------------------------------------------------------
+
+CONSOLIDATION_SCHEMA = {
+    "type": "object", "additionalProperties": False, "required": ["splits", "merges"],
+    "properties": {
+        "splits": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["skill", "leave", "reason"],
+            "properties": {"skill": {"type": "string"},
+                           "leave": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
+                           "reason": {"type": "string"}}}},
+        "merges": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["into", "absorbed", "reason"],
+            "properties": {"into": {"type": "string"}, "absorbed": {"type": "string"}, "reason": {"type": "string"}}}},
+    },
+}
+
+CONSOLIDATION_PROMPT = """You tidy an agent's library of runbooks ("skills"). Each skill has branches: one \
+per cause of a symptom, each with its fix. You are shown every skill with its branches, how many sessions \
+each branch came from and, where known, how some of those sessions put the task.
+
+Propose, in ONE JSON reply:
+- "splits": a skill whose branches answer problems that do not belong together (their tasks read like \
+different problems, not different causes of one symptom). "leave" lists groups of branch ids; each group \
+becomes a skill of its own, the branches not listed stay. Never list every branch of a skill.
+- "merges": two skills that are the same runbook (same problem, and at least one branch with the same fix). \
+"into" keeps its name; "absorbed" is folded into it.
+Propose nothing you are unsure of: an empty list is a good answer. Each skill takes part in at most one \
+proposal. Give a one-line "reason" for each."""
+
+
+def _consolidation_view(agent, sessions) -> dict:
+    from ..runbook import Runbook as _Rb
+
+    out = []
+    for info in agent.list(include_deprecated=False):
+        sk = agent.get(info.name)
+        rb = _Rb.of(sk)
+        out.append({"name": sk.name, "description": redact(sk.description),
+                    "branches": [{"id": b.id, "title": b.title, "fix_key": b.key, "sessions": len(b.sources),
+                                  "asked_as": [redact(sessions[s])[:300] for s in b.sources if s in (sessions or {})][:2]}
+                                 for b in rb.branches]})
+    return {"skills": out}
+
+
+def validate_consolidation(data: dict, agent) -> tuple[list[tuple[str, list[list[str]]]], list[tuple[str, str]]]:
+    """The proposals in ``data`` checked against the library: every name and branch id exists, a
+    split leaves at least one branch and lists each once, a merge joins two different skills that
+    share a fix, and no skill is in two proposals. ``ValueError`` says what is wrong."""
+    from ..errors import SkilllabError
+    from ..runbook import Runbook as _Rb
+
+    if not isinstance(data, dict) or not isinstance(data.get("splits"), list) or not isinstance(data.get("merges"), list):
+        raise ValueError("the reply must be an object with lists 'splits' and 'merges'")
+    used: set[str] = set()
+
+    def skill(name) -> Skill:
+        if not isinstance(name, str):
+            raise ValueError(f"{name!r} is not a skill name")
+        try:
+            sk = agent.get(name)
+        except SkilllabError:
+            raise ValueError(f"there is no skill {name!r}") from None
+        if sk.status == "deprecated":
+            raise ValueError(f"{name!r} is deprecated")
+        if name in used:
+            raise ValueError(f"{name!r} is in more than one proposal")
+        used.add(name)
+        return sk
+
+    splits = []
+    for sp in data["splits"]:
+        sk = skill(sp.get("skill"))
+        ids = [b.id for b in _Rb.of(sk).branches]
+        groups = [g for g in sp.get("leave") or [] if g]
+        flat = [i for g in groups for i in g]
+        if not groups:
+            raise ValueError(f"split of {sk.name}: 'leave' names no branch")
+        unknown = [i for i in flat if i not in ids]
+        if unknown:
+            raise ValueError(f"split of {sk.name}: no branch {unknown[0]!r} (its branches: {', '.join(ids)})")
+        if len(set(flat)) != len(flat):
+            raise ValueError(f"split of {sk.name}: a branch is listed twice")
+        if set(flat) == set(ids):
+            raise ValueError(f"split of {sk.name}: at least one branch must stay")
+        splits.append((sk.name, groups))
+    merges = []
+    for m in data["merges"]:
+        a, b = skill(m.get("into")), skill(m.get("absorbed"))
+        if a.name == b.name:
+            raise ValueError(f"merge of {a.name} into itself")
+        shared = {x.key for x in _Rb.of(a).branches if x.key} & {x.key for x in _Rb.of(b).branches if x.key}
+        if not shared:
+            raise ValueError(f"merge of {b.name} into {a.name}: they share no fix")
+        merges.append((a.name, b.name))
+    return splits, merges
+
+
+def _propose(self, agent, sessions=None) -> tuple[list, list, dict]:
+    """Ask the model for split and merge proposals (one call and one repair retry), validated by
+    :func:`validate_consolidation`. Returns ``(splits, merges, usage)``; raises ``ValueError`` when
+    the reply is still unusable after the retry."""
+    messages = [{"role": "system", "content": CONSOLIDATION_PROMPT},
+                {"role": "user", "content": json.dumps(_consolidation_view(agent, sessions), ensure_ascii=False,
+                                                       indent=1)}]
+    usage = {"llm_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+    error = ""
+    for _attempt in range(2):
+        c = self.config
+        req = {"model": c.model, "messages": messages, "temperature": c.temperature, "max_tokens": c.max_tokens,
+               "response_format": {"type": "json_schema", "json_schema": {
+                   "name": "consolidation", "strict": True, "schema": CONSOLIDATION_SCHEMA}}}
+        usage["llm_calls"] += 1
+        resp = self._complete(req)
+        if resp.usage is not None:
+            usage["prompt_tokens"] += resp.usage.prompt_tokens or 0
+            usage["completion_tokens"] += resp.usage.completion_tokens or 0
+        content = (resp.choices[0].message.content or "") if resp.choices else ""
+        try:
+            try:
+                data = json.loads(content)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not JSON ({exc.msg} at char {exc.pos})") from None
+            splits, merges = validate_consolidation(data, agent)
+            return splits, merges, usage
+        except ValueError as exc:
+            error = str(exc)[:500]
+            messages = messages + [{"role": "assistant", "content": content},
+                                   {"role": "user", "content": f"That reply was not usable: {error}. Reply again "
+                                                               "with only the JSON object that follows the schema."}]
+    raise ValueError(f"consolidation proposals unusable after one repair retry: {error}")
+
+
+LLMDistiller.propose_consolidation = _propose
