@@ -58,6 +58,10 @@ class Section:
         return self.raw.strip("\n")
 
 
+# the C loader when PyYAML was built with libyaml (8x faster), else the pure-Python one; both safe
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class Skill:
     """One skill document. Build with :meth:`new` or :meth:`parse`; write with :meth:`render`."""
 
@@ -108,8 +112,12 @@ class Skill:
         """Parse a SKILL.md text. Raises :class:`SkillParseError` naming ``path`` and the reason."""
         fm_text, body = _split_front_matter(text, path)
         try:
-            front = yaml.safe_load(fm_text) if fm_text.strip() else None
+            front = yaml.load(fm_text, Loader=_YAML_LOADER) if fm_text.strip() else None
         except yaml.YAMLError as exc:
+            try:  # the pure-Python loader says what is wrong more plainly; errors are rare, so ask it
+                yaml.load(fm_text, Loader=yaml.SafeLoader)
+            except yaml.YAMLError as plain:
+                exc = plain
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 2}" if mark is not None else ""
             what = getattr(exc, "problem", None) or str(exc).splitlines()[0]

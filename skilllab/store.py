@@ -63,20 +63,22 @@ class AgentStore:
         self.root = root / self.agent_id
         self.skills_dir = self.root / "skills"
         self.git = GitHistory(self.root, guard=self.path)
+        self._parsed: dict[tuple[str, bytes], Skill] = {}  # (name, content digest) -> parsed skill
 
     # ---- paths ------------------------------------------------------------------------------
     def _check_inside(self, path: Path) -> Path:
-        """Refuse symlinks anywhere from the library root down to ``path``."""
+        """Refuse symlinks anywhere from the library root down to ``path``. With no link on the way
+        and no ``..`` in it, the path cannot resolve outside the agent's folder, so one ``lstat``
+        per component is the whole check (no ``realpath``)."""
         cur = self.library_root
         rel = path.relative_to(self.library_root)
+        if ".." in rel.parts or not rel.parts or rel.parts[0] != self.agent_id:
+            raise UnsafePath(f"{path}: resolves outside agent {self.agent_id!r}'s folder")
         for part in rel.parts:
             cur = cur / part
             if cur.is_symlink():
                 raise UnsafePath(f"{cur}: is a symlink; skilllab does not follow links out of "
                                  f"agent {self.agent_id!r}'s folder")
-        resolved = path.resolve()
-        if not resolved.is_relative_to(self.root.resolve()):
-            raise UnsafePath(f"{path}: resolves outside agent {self.agent_id!r}'s folder")
         return path
 
     def path(self, rel: str) -> Path:
@@ -161,12 +163,21 @@ class AgentStore:
         return skill
 
     def read(self, name: str) -> Skill:
+        """The skill in its file now. Parsed once per content (a file that did not change is not
+        parsed again); every call returns a copy the caller may change."""
         path = self.skill_path(name)
         try:
             data = path.read_bytes()
         except FileNotFoundError:
             raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}") from None
-        return self.parse(name, data)
+        key = (name, hashlib.blake2b(data, digest_size=16).digest())
+        hit = self._parsed.get(key)
+        if hit is None:
+            hit = self.parse(name, data)
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            self._parsed[key] = hit
+        return hit.copy()
 
     # ---- writing ----------------------------------------------------------------------------
     def bundled_path(self, name: str, rel: str) -> Path:

@@ -387,7 +387,7 @@ def test_random_kills_lose_and_duplicate_nothing(tmp_path):
     from skilllab.lab.corpus_gen import generate_to_file
 
     corpus = tmp_path / "gen.jsonl"
-    generate_to_file(corpus, seed=4, sessions=60)
+    generate_to_file(corpus, seed=4, sessions=200)  # long enough that most kills land mid-run
     argv = [sys.executable, "-m", "skilllab", "distill", str(corpus), "--embedder", "hashing", "--json"]
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     clean = subprocess.run(argv + ["--library", str(tmp_path / "clean")], capture_output=True, text=True, env=env,

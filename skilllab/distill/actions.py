@@ -21,6 +21,8 @@ Nothing here is specific to one corpus; the verb lists are ordinary English and 
 
 from __future__ import annotations
 
+import functools
+
 import re
 import shlex
 from dataclasses import dataclass
@@ -186,8 +188,10 @@ def _first_segment(command: str) -> str:
     return parts[0] if parts else command
 
 
+@functools.lru_cache(maxsize=65536)
 def classify_command(command: str, *, sql_tool: bool = False, program: str = "") -> Action:
-    """Classify a shell command (or a SQL statement given to a database tool)."""
+    """Classify a shell command (or a SQL statement given to a database tool). Pure and cached:
+    the same command is classified once per process."""
     text = command.strip()
     if program and not text.startswith(program):
         text = f"{program} {text}"

@@ -93,6 +93,7 @@ class LexicalIndex:
         self._df = np.zeros(N_FEATURES, dtype=np.int32)
         self._mat: sp.csr_matrix | None = None
         self._norms: np.ndarray | None = None
+        self._idf_cache: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self._pos)
@@ -119,7 +120,7 @@ class LexicalIndex:
                 self._names.append(name)
                 self._rows.append(row)
             self._df[row.indices] += 1
-        self._mat = self._norms = None
+        self._mat = self._norms = self._idf_cache = None
 
     def remove(self, name: str) -> None:
         i = self._pos.pop(name, None)
@@ -132,11 +133,13 @@ class LexicalIndex:
             self._pos[self._names[i]] = i
         self._names.pop()
         self._rows.pop()
-        self._mat = self._norms = None
+        self._mat = self._norms = self._idf_cache = None
 
     def _idf(self) -> np.ndarray:
-        n = len(self._names)
-        return (np.log((1.0 + n) / (1.0 + self._df)) + 1.0).astype(np.float32)
+        if self._mat is None or getattr(self, "_idf_cache", None) is None:  # recomputed after a change only
+            n = len(self._names)
+            self._idf_cache = (np.log((1.0 + n) / (1.0 + self._df)) + 1.0).astype(np.float32)
+        return self._idf_cache
 
     def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         import scipy.sparse as sp
@@ -149,23 +152,41 @@ class LexicalIndex:
             self._norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
         return self._mat, self._norms, idf
 
-    def scores(self, text: str) -> dict[str, float]:
-        """Every document sharing a term with ``text`` and its cosine score (others score 0)."""
+    def query(self, text: str) -> np.ndarray | None:
+        """The cosine score of ``text`` against every document, in the order of :meth:`names_in_order`
+        (None when no term of ``text`` is known)."""
         if not self._names:
-            return {}
+            return None
         q = term_counts([text])
         if q.nnz == 0:
-            return {}
+            return None
         q.data = 1.0 + np.log(q.data)
         mat, norms, idf = self._prepare()
-        qw = q.multiply(idf[None, :]).tocsr()
-        qnorm = float(np.sqrt(qw.multiply(qw).sum()))
+        w = idf[q.indices]
+        qnorm = float(np.sqrt(np.sum((q.data * w) ** 2)))
         if qnorm == 0:
-            return {}
+            return None
         # rows hold log-tf only, so the query carries idf twice: sum_t logtf_d * idf * (logtf_q * idf)
-        dots = np.asarray((mat @ qw.multiply(idf[None, :]).T).toarray()).ravel()
-        hit = np.nonzero(dots)[0]
-        return {self._names[i]: float(min(1.0, dots[i] / (norms[i] * qnorm))) for i in hit if norms[i] > 0}
+        qv = np.zeros(mat.shape[1], dtype=np.float32)
+        qv[q.indices] = q.data * w * w
+        dots = np.asarray(mat @ qv).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(norms > 0, dots / (norms * qnorm), 0.0)
+        return np.minimum(out, 1.0)
+
+    def position(self, name: str) -> int | None:
+        return self._pos.get(name)
+
+    def names_in_order(self) -> list[str]:
+        return self._names
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Every document sharing a term with ``text`` and its cosine score (others score 0)."""
+        arr = self.query(text)
+        if arr is None:
+            return {}
+        hit = np.nonzero(arr)[0]
+        return {self._names[i]: float(arr[i]) for i in hit}
 
     def search(self, text: str, k: int) -> list[tuple[str, float]]:
         s = self.scores(text)

@@ -219,9 +219,22 @@ class SkillIndex:
             vec = vector if vector is not None else self.embedder.embed([text])[0]
             dense = {h.name: h.similarity for h in self.dense.search(vec, m, doc_ok)}
         lexical: dict[str, float] = {}
-        if w > 0.0:
-            lexical = {d: s for d, s in self.lexical.scores(text).items() if doc_ok(d)}
-        candidates = set(dense) | set(sorted(lexical, key=lambda d: -lexical[d])[:m])
+        lex = self.lexical.query(text) if w > 0.0 else None
+        lex_top: list[str] = []
+        if lex is not None:
+            names = self.lexical.names_in_order()
+            hit = np.flatnonzero(lex)
+            if len(hit) > 2 * m:  # the best few by score, without sorting every document that shares a term
+                hit = hit[np.argpartition(-lex[hit], 2 * m)[: 2 * m]]
+            hit = hit[np.argsort(-lex[hit], kind="stable")]
+            lex_top = [names[i] for i in hit if doc_ok(names[i])][:m]
+            lexical = {names[i]: float(lex[i]) for i in hit}
+        candidates = set(dense) | set(lex_top)
+        if lex is not None:  # dense candidates outside the lexical top still get their lexical score
+            for d in dense:
+                if d not in lexical:
+                    pos = self.lexical.position(d)
+                    lexical[d] = float(lex[pos]) if pos is not None else 0.0
         missing = [d for d in candidates if d not in dense]
         if missing and vec is not None:
             vecs = self.dense.vectors(missing)
@@ -253,7 +266,13 @@ class SkillIndex:
             vec = vector if vector is not None else self.embedder.embed([text])[0]
             ids = [d for ds in docs.values() for d in ds]
             dense = {d: float(v @ vec) for d, v in zip(ids, self.dense.vectors(ids))}
-        lexical = self.lexical.scores(text) if w > 0.0 else {}
+        lex = self.lexical.query(text) if w > 0.0 else None
+        lexical: dict[str, float] = {}
+        if lex is not None:
+            for ds in docs.values():
+                for d in ds:
+                    pos = self.lexical.position(d)
+                    lexical[d] = float(lex[pos]) if pos is not None else 0.0
         out = {}
         for n, ds in docs.items():
             fused = [self.settings.fuse(dense.get(d, 0.0), lexical.get(d, 0.0)) for d in ds]
