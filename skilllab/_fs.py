@@ -12,10 +12,12 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
+def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
-    A reader sees the old content or the new one, never a half-written file.
+    A reader sees the old content or the new one, never a half-written file. ``durable`` also
+    flushes the data to the disk before the rename (``fsync``), so a power loss cannot leave an
+    empty file; soft state that is rebuilt or recounted (usage counters, index caches) skips it.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +29,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -37,8 +40,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def write_json(path: Path, obj: Any) -> None:
-    atomic_write(path, json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+def write_json(path: Path, obj: Any, *, durable: bool = True) -> None:
+    atomic_write(path, json.dumps(obj, indent=1, sort_keys=True, ensure_ascii=False) + "\n", durable=durable)
 
 
 def read_json(path: Path, default: Any = None) -> Any:

@@ -616,10 +616,7 @@ class Agent:
 
     def source_owner(self, session_id: str) -> str | None:
         """The skill whose sources already include ``session_id``, if any."""
-        for name, e in self.index.entries.items():
-            if session_id in e.sources:
-                return name
-        return None
+        return self.index.owner(session_id)
 
     # ---- recall and lifecycle (see recall.py and lifecycle.py) --------------------------------
     @property

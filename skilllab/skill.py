@@ -113,7 +113,7 @@ class Skill:
         fm_text, body = _split_front_matter(text, path)
         try:
             front = yaml.load(fm_text, Loader=_YAML_LOADER) if fm_text.strip() else None
-        except yaml.YAMLError as exc:
+        except yaml.YAMLError:
             try:  # the pure-Python loader says what is wrong more plainly; errors are rare, so ask it
                 yaml.load(fm_text, Loader=yaml.SafeLoader)
             except yaml.YAMLError as plain:

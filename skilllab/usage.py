@@ -4,7 +4,9 @@ Reading or recalling a skill never rewrites ``SKILL.md`` and never makes a commi
 batched in memory and written every ``batch_size`` events (and on flush/close), so a crash
 loses at most the last batch of use counts, never skill content. Outcomes are written at once,
 since they drive drift flagging. Writes add to what is on disk under the agent's lock, so
-several processes count into the same sidecar.
+several processes count into the same sidecar. They are atomic (a reader sees the old counts or
+the new ones) but not flushed to the disk one by one: counters are soft state, and a power loss
+costs at most the counts of the last moments, never a skill.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class UsageBook:
                 stats.failures += 1
             stats.recent = (stats.recent + [1 if success else 0])[-RECENT:]
             if self._path(name).parent.is_dir():
-                write_json(self._path(name), stats.to_dict())
+                write_json(self._path(name), stats.to_dict(), durable=False)
             return stats
 
     def reset_recent(self, name: str) -> None:
@@ -99,7 +101,7 @@ class UsageBook:
             stats = self._read(name)
             if stats.recent and self._path(name).parent.is_dir():
                 stats.recent = []
-                write_json(self._path(name), stats.to_dict())
+                write_json(self._path(name), stats.to_dict(), durable=False)
 
     def flush(self) -> None:
         if not self._pending or self.read_only:
@@ -112,4 +114,4 @@ class UsageBook:
                 stats = self._read(name)
                 stats.uses += n
                 stats.last_used = max(filter(None, [stats.last_used, last]))
-                write_json(self._path(name), stats.to_dict())
+                write_json(self._path(name), stats.to_dict(), durable=False)

@@ -34,3 +34,26 @@ def test_common_secret_shapes_are_removed(text, secret):
 ])
 def test_ordinary_runbook_text_is_kept(text):
     assert redact(text) == text
+
+
+def test_the_lower_case_fast_path_redacts_exactly_like_the_rules_as_written():
+    import json
+
+    from skilllab.distill import redact as R
+    from skilllab.lab.corpus_gen.secrets import planted_corpus
+
+    def as_written(text):
+        for _kind, pattern, repl in R.RULES:
+            text = pattern.sub(repl, text)
+        text = R._TOKEN.sub(lambda m: R.MASK if R._random_token(m.group(0)) else m.group(0), text)
+        text = R._AFTER_ASSIGN.sub(lambda m: R.MASK if R._high_entropy_value(m.group(1)) else m.group(0), text)
+        return R._secret_blocks(text)
+
+    sessions, _ = planted_corpus(3)
+    texts = [json.dumps(s) for s in sessions] + [
+        "Authorization: BEARER abcdefghijkl123", 'PASSWORD: "Hello World"', "Api_Key=XYZ123abc",
+        "İstanbul password=abcdef and token: Zx81Kq0LmNvB72hHsd0Q1a9P", "authorization = Bearer x.y.z-123456789"]
+    assert len(R._LOWER) == 2
+    for t in texts:
+        assert R.redact(t) == as_written(t), t[:80]
+    assert "Hello World" not in R.redact('PASSWORD: "Hello World"')

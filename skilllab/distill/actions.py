@@ -22,7 +22,6 @@ Nothing here is specific to one corpus; the verb lists are ordinary English and 
 from __future__ import annotations
 
 import functools
-
 import re
 import shlex
 from dataclasses import dataclass

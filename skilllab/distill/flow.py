@@ -61,10 +61,13 @@ class DistillResult:
     attempts: int = 1  # how many times the session was tried (a distiller error is retried)
     content_sha: str = ""  # a hash of what the session holds, to notice the same id with other content
     warning: str = ""  # something the user should hear (not stored in the ledger)
+    # seconds spent per stage (search, read, decide, write, ledger), for benchmarks; not stored
+    timings: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("warning", None)
+        d.pop("timings", None)
         return d
 
 
@@ -116,7 +119,9 @@ def distill_session(agent, session: Session, distiller="extractive", *, bar: flo
         else:
             _distill(agent, session.without_labels().redacted(), dist, res, bar, k, skip_above, when)
         res.seconds = time.perf_counter() - t0
+        t_ledger = time.perf_counter()
         agent.ledger.add(_ledger_record(res))
+        res.timings["ledger"] = time.perf_counter() - t_ledger
         agent.clear_intent()
         return res
 
@@ -185,7 +190,10 @@ def _search(agent, session: Session, k: int, dist=None) -> list:
 
 def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: int,
              skip_above: float | None, when: float) -> None:
+    t0 = time.perf_counter()
     found = _search(agent, session, k, dist)
+    t1 = time.perf_counter()
+    res.timings["search"] = t1 - t0
     hits = [h for h, _, _ in found]
     res.candidates = [h.name for h in hits]
     if hits:
@@ -196,8 +204,11 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         return
     candidates = [Candidate(agent.get(h.name), h.similarity, tuple(agent.phrasings(h.name)), sc, own)
                   for h, sc, own in found]
+    t2 = time.perf_counter()
+    res.timings["read"] = t2 - t1
     try:
         decision = dist.decide(session, candidates, bar)
+        res.timings["decide"] = time.perf_counter() - t2
     except SkilllabError:
         raise  # configuration problems (no API key, cassette miss) stop the run
     except Exception as exc:  # a distiller bug must not lose the session: record it
@@ -226,7 +237,9 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.skill = decision.target or (decision.skill.name if decision.skill else None)
         return
     res.decision, res.skill = decision.action, skill.name  # what the ledger says if a crash interrupts the write
+    t3 = time.perf_counter()
     res.commit = agent.write(skill, message, when=when, files=files, intent=_ledger_record(res))
+    res.timings["write"] = time.perf_counter() - t3
     res.decision, res.skill = decision.action, skill.name
     if decision.action == "create" and res.branch is None:
         from ..runbook import Runbook

@@ -121,6 +121,7 @@ class SkillIndex:
 
     def __post_init__(self) -> None:
         self.entries: dict[str, SkillEntry] = {}
+        self._owners: dict[str, str] | None = None  # session id -> the skill that lists it as a source
         self._dense = None
         self.lexical = LexicalIndex()
         self.dirty = False
@@ -153,6 +154,7 @@ class SkillIndex:
         if dense.names() != docs or lexical.names() != docs or dense.dim != self.embedder.dim:
             return False
         self.entries, self._dense, self.lexical, self.dirty = entries, dense, lexical, False
+        self._owners = None
         return True
 
     def save(self, folder: Path) -> None:
@@ -177,7 +179,7 @@ class SkillIndex:
                     todo.append((doc_id, text))
             for i in range(len(docs), len(old.docs) if old else 0):
                 self._remove_doc(f"{skill.name}{DOC_SEP}{i}")
-            self.entries[skill.name] = new
+            self._set(new)
             self.dirty = True
         if todo:
             ids, texts = [d for d, _ in todo], [t for _, t in todo]
@@ -191,6 +193,10 @@ class SkillIndex:
 
     def remove(self, name: str) -> None:
         e = self.entries.pop(name, None)
+        if e is not None and self._owners is not None:
+            for sid in e.sources:
+                if self._owners.get(sid) == name:
+                    del self._owners[sid]
         if e is not None:
             for i in range(len(e.docs)):
                 self._remove_doc(f"{name}{DOC_SEP}{i}")
@@ -198,8 +204,28 @@ class SkillIndex:
 
     def set_entry(self, entry: SkillEntry) -> None:
         """Replace what the index knows of a skill whose documents did not change (a status change)."""
-        self.entries[entry.name] = entry
+        self._set(entry)
         self.dirty = True
+
+    def _set(self, entry: SkillEntry) -> None:
+        old = self.entries.get(entry.name)
+        self.entries[entry.name] = entry
+        if self._owners is not None:
+            for sid in old.sources if old else ():
+                if self._owners.get(sid) == entry.name:
+                    del self._owners[sid]
+            for sid in entry.sources:
+                self._owners.setdefault(sid, entry.name)
+
+    def owner(self, session_id: str) -> str | None:
+        """The skill whose sources include ``session_id`` (kept as a map, so the lookup does not grow
+        with the library)."""
+        if self._owners is None:
+            self._owners = {}
+            for name, e in self.entries.items():
+                for sid in e.sources:
+                    self._owners.setdefault(sid, name)
+        return self._owners.get(session_id)
 
     # ---- search ----------------------------------------------------------------------------------
     def search(self, text: str, k: int, allow: Callable[[str], bool] | None = None,

@@ -150,7 +150,9 @@ class _Arm:
 
 def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold) -> _Arm:
     book = M.UnitBook()
-    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book)
+    timing: Counter = Counter()
+    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing)
+    t_metrics = time.perf_counter()
     family_of = {s.session_id: s.family for s in sessions}
     units, skills = final_units(lib)
     support = step_support(units, book, sessions)
@@ -162,10 +164,18 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold)
     details["confusion"] = confusion(events)
     details["skill_table"] = skill_rows(lib, book)
     df = pd.DataFrame(events, columns=EVENT_COLUMNS)
+    timing["metrics"] += time.perf_counter() - t_metrics
+    n = max(1, len(sessions))
+    details["ms_per_session"] = {k: round(1e3 * v / n, 3) for k, v in sorted(timing.items())}
+    details["ms_per_session"]["embedding (inside the others)"] = round(
+        1e3 * getattr(lib.embedder, "seconds", 0.0) / n, 3)
     return _Arm(name, df, lib, metrics, details, M.recall_curve(events), nearest_neighbour_similarities(lib))
 
 
-def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook):
+def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook, timing: Counter | None = None):
+    """Replay ``sessions`` into a library at ``lib_root``; ``timing`` collects seconds per stage
+    (recall, search, read, decide, write, ledger, bookkeeping, consolidation)."""
+    timing = Counter() if timing is None else timing
     lib = Library(lib_root, embedder=config.embedder, cache_dir=config.cache_dir, index=config.index,
                   search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings,
                           "fusion": config.fusion})
@@ -185,6 +195,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
 
     def test(agent, s) -> dict:
         """Before a session is distilled: the bar in force, and recall against the library as it stands."""
+        t_test = time.perf_counter()
         bar = config.bar_for(seen[s.agent_id])
         if agent.settings.novelty_bar != bar:
             agent.set_novelty_bar(bar, f"schedule: bar {bar:g} from session {seen[s.agent_id]} of this agent",
@@ -201,12 +212,18 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         for h in hits:
             agent.usage.record_use(h.name, s.started_at)
         state.update(bar=bar, skill_fams=skill_fams, all_hits=all_hits, hits=hits)
+        timing["recall"] += time.perf_counter() - t_test
+        state["t_distill"] = time.perf_counter()
         return {"bar": bar}
 
     options = DistillOptions(k=config.candidates_k, skip_above=config.skip_above,
                              failed_to_dead_ends=config.failed_to_dead_ends)
     for seq, (s, res) in enumerate(distill_sessions(lib, iterator, distiller, options=options, agents=agents,
                                                     before=test)):
+        t_book = time.perf_counter()
+        staged = sum(res.timings.values())
+        timing.update(res.timings)
+        timing["distill (other)"] += max(0.0, t_book - state.pop("t_distill", t_book) - staged)
         agent = agents[s.agent_id]
         fam = s.family
         bar, skill_fams, all_hits, hits = state["bar"], state["skill_fams"], state["all_hits"], state["hits"]
@@ -252,8 +269,11 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
             "consolidation": None,
         })
         tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
+        timing["bookkeeping"] += time.perf_counter() - t_book
         if config.consolidate_every and (seq + 1) % config.consolidate_every == 0:
+            t_cons = time.perf_counter()
             events[-1]["consolidation"] = _consolidate(agents, tasks, book, s) or None
+            timing["consolidation"] += time.perf_counter() - t_cons
     t_wall = time.perf_counter() - t0
     for a in agents.values():
         a.close()
