@@ -170,7 +170,7 @@ def _sub_by_position(pattern: re.Pattern, repl: str, text: str, low: str) -> str
     out, last = [], 0
     for m in pattern.finditer(low):
         out.append(text[last:m.start()])
-        out.append(_GROUP.sub(lambda g: text[m.start(int(g.group(1))):m.end(int(g.group(1)))]
+        out.append(_GROUP.sub(lambda g, m=m: text[m.start(int(g.group(1))):m.end(int(g.group(1)))]
                               if m.group(int(g.group(1))) is not None else "", repl))
         last = m.end()
     if not out:
