@@ -387,7 +387,7 @@ def test_random_kills_lose_and_duplicate_nothing(tmp_path):
     from skilllab.lab.corpus_gen import generate_to_file
 
     corpus = tmp_path / "gen.jsonl"
-    generate_to_file(corpus, seed=4, sessions=200)  # long enough that most kills land mid-run
+    generate_to_file(corpus, seed=4, sessions=200)  # more than six kills' worth, so every kill lands mid-run
     argv = [sys.executable, "-m", "skilllab", "distill", str(corpus), "--embedder", "hashing", "--json"]
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     clean = subprocess.run(argv + ["--library", str(tmp_path / "clean")], capture_output=True, text=True, env=env,
@@ -395,10 +395,18 @@ def test_random_kills_lose_and_duplicate_nothing(tmp_path):
     assert clean.returncode == 0, clean.stderr
     rng = random.Random(3)
     kills = 0
+
+    def settled() -> int:
+        return sum(len(f.read_text().splitlines()) for f in (tmp_path / "killed").glob("*/state/ledger.jsonl"))
+
     for _ in range(6):
+        start = settled()
+        goal = start + rng.randint(3, 25)  # kill after a random number of sessions, at a random moment
         p = subprocess.Popen(argv + ["--library", str(tmp_path / "killed")], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, env=env)
-        time.sleep(rng.uniform(1.0, 4.0))
+        while p.poll() is None and settled() < goal:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             kills += 1
@@ -406,7 +414,7 @@ def test_random_kills_lose_and_duplicate_nothing(tmp_path):
     final = subprocess.run(argv + ["--library", str(tmp_path / "killed")], capture_output=True, text=True, env=env,
                            timeout=600)
     assert final.returncode == 0, final.stderr
-    assert kills >= 3
+    assert kills == 6  # every run was killed mid-way
     sessions = [json.loads(line)["session_id"] for line in corpus.read_text().splitlines()]
     for root in ("clean", "killed"):
         for agent_id in Library(tmp_path / root, embedder="hashing").agents():

@@ -14,17 +14,19 @@ DEFAULT_EMBEDDER = "minilm"
 KINDS = ("minilm", "st:<name-or-path>", "openai:<model>", "hashing[:<dim>]")
 
 
-def make_raw_embedder(spec: str):
-    """The embedder named by ``spec``, without a cache."""
+def make_raw_embedder(spec: str, *, device: str | None = None, batch_size: int | None = None):
+    """The embedder named by ``spec``, without a cache. ``device`` (``auto``, ``cpu``, ``cuda``,
+    ``mps``) and ``batch_size`` apply to sentence-transformers models."""
     spec = (spec or DEFAULT_EMBEDDER).strip()
+    st_opts = {k: v for k, v in (("device", device), ("batch_size", batch_size)) if v is not None}
     if spec == "minilm":
         from .st import minilm
 
-        return minilm()
+        return minilm(**st_opts)
     if spec.startswith("st:") and len(spec) > 3:
         from .st import SentenceTransformerEmbedder
 
-        return SentenceTransformerEmbedder(spec[3:])
+        return SentenceTransformerEmbedder(spec[3:], **st_opts)
     if spec.startswith("openai:") and len(spec) > 7:
         from .openai import OpenAIEmbedder
 
@@ -39,13 +41,14 @@ def make_raw_embedder(spec: str):
     raise ConfigError(f"unknown embedder {spec!r}; choose one of: {', '.join(KINDS)}")
 
 
-def get_embedder(spec: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None | bool = None):
+def get_embedder(spec: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None | bool = None, *,
+                 device: str | None = None, batch_size: int | None = None):
     """The embedder named by ``spec``, wrapped in the on-disk cache.
 
     ``cache_dir=None`` uses the default cache folder; ``False`` turns the cache off. The
     ``hashing`` embedder is never cached (computing it is cheaper than looking it up).
     """
-    raw = make_raw_embedder(spec)
+    raw = make_raw_embedder(spec, device=device, batch_size=batch_size)
     if cache_dir is False or raw.id.startswith("hashing"):
         return TimedEmbedder(raw)
     folder = default_cache_dir() if cache_dir in (None, True) else Path(cache_dir)

