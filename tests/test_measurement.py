@@ -201,3 +201,27 @@ def test_compare_cli_prints_one_table_and_writes_a_plot(tmp_path, capsys):
 
     frame = load_runs([tmp_path / "r1", tmp_path / "r2"])
     assert list(frame["config.novelty_bar"]) == [0.3, 0.7] and "recall_p_at_1_lo" in frame
+
+
+def test_a_recall_floor_sweep_is_one_replay_rescored_and_exact(tmp_path):
+    from skilllab.lab.corpus_gen import generate_to_file
+    from skilllab.lab.sweep import run_sweep
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=5, sessions=150)
+    base = ReplayConfig(embedder="hashing", bootstrap=50, progress=False)
+    floors = [0.2, 0.45, 0.7]
+    timing = {"wall_seconds", "embed_seconds", "sessions_per_second"}
+    summary = run_sweep(corpus, {"recall_min_similarity": floors}, base, out=tmp_path / "sweep", n_jobs=1)
+    points = sorted((tmp_path / "sweep" / "points").iterdir())
+    assert sum(p.name.startswith("replayed-") for p in points) == 1  # one replay for three floors
+    for floor in (0.2, 0.7):  # the real thing, replayed at that floor
+        real = run_replay(corpus, base.with_(recall_min_similarity=floor), write=False)
+        for arm, metrics in [("skilllab", real.metrics), *((n, a.metrics) for n, a in real.arms.items())]:
+            row = summary[(summary.param_recall_min_similarity == floor) & (summary.arm == arm)].iloc[0]
+            for key in M.METRIC_KEYS:
+                if key in timing or metrics.get(key) is None:
+                    continue
+                assert row[key] == pytest.approx(metrics[key]), (floor, arm, key)
+    p1 = summary[summary.arm == "skilllab"].set_index("param_recall_min_similarity")["false_recall_rate"]
+    assert p1[0.2] >= p1[0.45] >= p1[0.7]  # a higher floor recalls less that is wrong

@@ -11,12 +11,14 @@ family exists for that agent at that moment. See :mod:`skilllab.lab.metrics` for
 
 Each baseline arm in ``compare`` (default: ``nearest``) is replayed the same way on the same
 sessions. :func:`run_replay` writes a run folder (complete or absent): ``config.json``,
-``events.csv``, ``metrics.json``, ``recall_curve.csv``, ``library/``, ``plots/``, ``report.md``,
+``events.csv``, ``timings.csv`` (milliseconds per session), ``metrics.json``, ``details.json`` (with time
+per stage), ``recall_curve.csv``, ``library/``, ``plots/``, ``report.md``,
 and ``arms/<name>/`` with the same files for each baseline arm.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import time
@@ -50,7 +52,11 @@ EVENT_COLUMNS = ["seq", "session_id", "agent_id", "family", "success", "decision
                  # recall over every floor and its controls
                  "recall_top1_score", "recall_top1_right", "seen_family", "random_right", "library_active",
                  # what a consolidation pass after this session did (consolidate_every)
-                 "consolidation"]
+                 "consolidation",
+                 # every hit whatever the floor, as [name, score, right family], so any floor can be re-scored
+                 "recall_all",
+                 # milliseconds the harness spent on this session (recall, distillation, bookkeeping)
+                 "loop_ms"]
 
 
 @dataclass
@@ -100,11 +106,13 @@ def load_sessions(corpus: Path, config: ReplayConfig):
 
 
 def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: str | Path | None = None,
-               results_dir: str | Path = "results", write: bool = True, distiller=None) -> ReplayResult:
+               results_dir: str | Path = "results", write: bool = True, distiller=None,
+               floors: tuple = ()) -> ReplayResult:
     """Replay ``corpus`` under ``config`` (and each baseline arm) and, by default, write the run folder.
 
     ``distiller`` overrides ``config.distiller`` with an object (a scripted distiller in tests,
-    or one of your own); the config still records the string.
+    or one of your own); the config still records the string. ``floors``: recall floors to
+    re-score the same replay at (``details["rescored"][floor]`` of each arm holds their metrics).
     """
     config = config or ReplayConfig()
     corpus = Path(corpus)
@@ -120,8 +128,8 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
         embedder = get_embedder(config.embedder, config.cache_dir, device=config.embed_device,
                                 batch_size=config.embed_batch_size)
         ahead = prefetch(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
-        main = _arm("skilllab", sessions, config, work, distiller, gold, embedder)
-        arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder)
+        main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
+        arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)
                 for name in config.compare}
         main.details["embedding_ahead"] = ahead
         result = ReplayResult(None, main.metrics, main.events, config, arms, main.details)
@@ -137,6 +145,23 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
     finally:
         if folder is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def rescore(events: list[dict], floor: float) -> list[dict]:
+    """The events as a replay with recall floor ``floor`` would have logged them. Exact: the floor
+    decides which hits are shown, and nothing the distiller does depends on it."""
+    out = []
+    for e in events:
+        hits = [h for h in json.loads(e["recall_all"] or "[]") if h[1] >= floor]
+        ranks = [i for i, h in enumerate(hits, 1) if h[2]]
+        answerable = bool(e["answerable"])
+        out.append({**e, "recall_top1": hits[0][0] if hits else None,
+                    "recall_top1_similarity": hits[0][1] if hits else None,
+                    "recall_correct": bool(answerable and hits and hits[0][2]),
+                    "recall_hits": " ".join(h[0] for h in hits), "recall_hit_at_k": bool(answerable and ranks),
+                    "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0,
+                    "recall_top1_family": None})
+    return out
 
 
 PREFETCH_BATCH = 1024
@@ -181,7 +206,8 @@ class _Arm:
         self.details, self.curve, self.sims = details, curve, sims
 
 
-def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold, embedder=None) -> _Arm:
+def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold, embedder=None,
+         floors: tuple = ()) -> _Arm:
     book = M.UnitBook()
     timing: Counter = Counter()
     emb_before = getattr(embedder, "seconds", 0.0)
@@ -196,6 +222,12 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
                         embed_seconds=emb_seconds, skills=skills,
                         bootstrap=config.bootstrap, seed=config.seed, gold_actions=gold, step_support=support,
                         details=details)
+    if floors:  # the recall floor changes nothing but recall: other floors are a re-scoring of this replay
+        details["rescored"] = {f: M.compute(rescore(events, f), units, book, family_of, k=config.recall_k,
+                                            wall_seconds=t_wall, embed_seconds=emb_seconds, skills=skills,
+                                            bootstrap=config.bootstrap, seed=config.seed, gold_actions=gold,
+                                            step_support=support)
+                               for f in floors}
     details["confusion"] = confusion(events)
     details["skill_table"] = skill_rows(lib, book)
     df = pd.DataFrame(events, columns=EVENT_COLUMNS)
@@ -232,6 +264,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
     def test(agent, s) -> dict:
         """Before a session is distilled: the bar in force, and recall against the library as it stands."""
         t_test = time.perf_counter()
+        state["t_start"] = t_test
         bar = config.bar_for(seen[s.agent_id])
         if agent.settings.novelty_bar != bar:
             agent.set_novelty_bar(bar, f"schedule: bar {bar:g} from session {seen[s.agent_id]} of this agent",
@@ -303,9 +336,14 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
             "recall_top1_right": bool(all_hits) and fam is not None and fam in skill_fams.get(all_hits[0].name, ()),
             "seen_family": seen_family, "random_right": round(random_right, 6), "library_active": len(skill_fams),
             "consolidation": None,
+            "recall_all": json.dumps([[h.name, round(h.similarity, 6), bool(fam is not None and fam in
+                                                                         skill_fams.get(h.name, ()))]
+                                      for h in all_hits]),
+            "loop_ms": None,
         })
         tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
         timing["bookkeeping"] += time.perf_counter() - t_book
+        events[-1]["loop_ms"] = round(1e3 * (time.perf_counter() - state.pop("t_start", t_book)), 3)
         if config.consolidate_every and (seq + 1) % config.consolidate_every == 0:
             t_cons = time.perf_counter()
             events[-1]["consolidation"] = _consolidate(agents, tasks, book, s) or None
@@ -474,7 +512,9 @@ def _write(work: Path, corpus: Path, config: ReplayConfig, problems, main: _Arm,
     })
     for arm, folder in [(main, work)] + [(a, work / "arms" / a.name) for a in arms.values()]:
         folder.mkdir(parents=True, exist_ok=True)
-        arm.events.to_csv(folder / "events.csv", index=False)
+        # the same replay writes the same events.csv; the time each session took goes beside it
+        arm.events.drop(columns=["loop_ms"]).to_csv(folder / "events.csv", index=False)
+        arm.events[["seq", "session_id", "loop_ms"]].to_csv(folder / "timings.csv", index=False)
         write_json(folder / "metrics.json", arm.metrics)
         write_json(folder / "details.json", {k: v for k, v in arm.details.items()})
         write_json(folder / "nn_similarity.json", arm.sims)

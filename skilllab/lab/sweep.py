@@ -64,6 +64,26 @@ def run_point(corpus: str, config: dict, folder: str) -> dict[str, dict]:
     return out
 
 
+def _rescore_floors(corpus: str, floors: list, base: ReplayConfig, pts, jobs, out: Path) -> None:
+    """A sweep of the recall floor alone is one replay re-scored at every floor (see
+    :func:`skilllab.lab.replay.rescore`): each point's folder gets the metrics that replay would
+    have given at its floor, and a note saying where they came from."""
+    from .replay import run_replay
+
+    todo = [(cfg, folder) for (_, cfg), (_, _, folder) in zip(pts, jobs) if not (Path(folder) / "metrics.json").exists()]
+    if not todo:
+        return
+    once = out / "points" / f"replayed-{base.config_hash()[:8]}"
+    res = run_replay(corpus, base, out=once, floors=tuple(float(f) for f in floors))
+    for cfg, folder in todo:
+        f = float(cfg.recall_min_similarity)
+        folder_p = Path(folder)
+        write_json(folder_p / "config.json", {"config": cfg.to_dict(), "rescored_from": str(once)})
+        write_json(folder_p / "metrics.json", res.details["rescored"][f])
+        for name, arm in res.arms.items():
+            write_json(folder_p / "arms" / name / "metrics.json", arm.details["rescored"][f])
+
+
 def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | None = None, *,
               out: str | Path = "results/sweep", backend: str = "local", scheduler: str | None = None,
               n_jobs: int = 2) -> pd.DataFrame:
@@ -75,6 +95,8 @@ def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | No
     pts = points(grid, base)
     jobs = [(corpus, cfg.to_dict(), str(out / "points" / cfg.config_hash()[:8])) for _, cfg in pts]
     (out / "points").mkdir(parents=True, exist_ok=True)
+    if set(grid) == {"recall_min_similarity"}:
+        _rescore_floors(corpus, grid["recall_min_similarity"], base, pts, jobs, out)
     if backend == "local":
         from joblib import Parallel, delayed
 
