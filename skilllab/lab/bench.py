@@ -9,7 +9,12 @@ asserted. Sections:
   recall@5 against exact brute-force search and p50 single-query latency, for several ``ef``.
 * ``embed``: MiniLM throughput cold (empty cache) and from the on-disk cache.
 
-Other sections (replay, sweep) are added by ``skilllab.lab.replay_bench`` when present.
+* ``retrieval``: search quality of the whole loop with dense, lexical and hybrid search (a replay of
+  the bundled corpus, and of ``--real CORPUS`` when given), and search latency on 10,000 skills.
+* ``cli``: import time of the command line and per-command latency: reading commands, a search in
+  a cold process, and a search answered by a running ``skilllab mcp --http`` server.
+* ``replay``, ``components``, ``scaling`` (``skilllab.lab.replay_bench``): throughput, time per
+  stage, and time per session and memory as the corpus grows (1k, 10k, 30k sessions).
 """
 
 from __future__ import annotations
@@ -97,17 +102,124 @@ def bench_embed(n_texts: int = 512) -> dict:
             "cached_over_cold": cold / cached}
 
 
+def bench_retrieval(corpora: list[Path], n_skills: int = 10000, n_queries: int = 200) -> dict:
+    """Quality of dense, lexical and hybrid search in the whole loop, and their latency at scale."""
+    from ..index import SearchSettings, SkillIndex
+    from ..skill import Skill
+    from .config import ReplayConfig
+    from .corpus_gen import generate
+    from .replay import run_replay
+
+    out: dict = {"quality": {}, "latency": {}}
+    modes = {"dense": 0.0, "hybrid": 0.3, "lexical": 1.0}
+    for corpus in corpora:
+        rows = {}
+        for mode, w in modes.items():
+            m = run_replay(corpus, ReplayConfig(progress=False, lexical_weight=w, bootstrap=0, compare=()),
+                           write=False).metrics
+            rows[mode] = {k: m[k] for k in ("recall_p_at_1", "false_recall_rate", "recall_auc", "recall_p_at_1_at_fr20",
+                                            "duplicate_rate", "decision_accuracy", "skills")}
+            print(f"retrieval {corpus.name} {mode}: p@1 {m['recall_p_at_1']:.3f}, false recall "
+                  f"{m['false_recall_rate']:.3f}, AUC {m['recall_auc']:.3f}, duplicates {m['duplicate_rate']:.3f}",
+                  flush=True)
+        out["quality"][corpus.name] = rows
+    from ..embed import get_embedder
+
+    sessions = generate(seed=3, sessions=n_skills + n_queries)
+    emb = get_embedder("hashing:384")
+    for mode, w in modes.items():
+        idx = SkillIndex(emb, "hnsw", {}, SearchSettings(lexical_weight=w, phrasings=0))
+        skills = [(Skill.new(f"skill-{i}", s["task"][:200] + ".", agent="bench", when_to_use=s["task"],
+                             steps=["`echo`"], worked=["ok"], dead_ends=[], source=None, date="2026-01-01"),
+                   f"sha{i}", []) for i, s in enumerate(sessions[:n_skills])]
+        t0 = time.perf_counter()
+        for i in range(0, len(skills), 1000):
+            idx.update(skills[i:i + 1000])
+        build = time.perf_counter() - t0
+        lat = []
+        for s in sessions[n_skills:]:
+            t0 = time.perf_counter()
+            idx.search(s["task"], 5)
+            lat.append(time.perf_counter() - t0)
+        out["latency"][mode] = {"skills": n_skills, "build_seconds": round(build, 2),
+                                "p50_ms": round(1e3 * float(np.median(lat)), 3),
+                                "p95_ms": round(1e3 * float(np.percentile(lat, 95)), 3)}
+        print(f"search latency, {n_skills} skills, {mode}: p50 {out['latency'][mode]['p50_ms']:.2f} ms, "
+              f"p95 {out['latency'][mode]['p95_ms']:.2f} ms", flush=True)
+    return out
+
+
+def bench_cli(repeats: int = 3) -> dict:
+    """Import time and per-command latency of the command line (fresh processes)."""
+    import json
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    def timed(argv: list[str], env=None) -> float:
+        best = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+            best.append(time.perf_counter() - t0)
+        return round(float(np.median(best)), 3)
+
+    py = sys.executable
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as d:
+        lib = Path(d) / "lib"
+        from ..demo import EXAMPLES
+
+        shutil.copytree(EXAMPLES, lib)
+        env = {**os.environ, "SKILLLAB_CACHE_DIR": str(Path(d) / "cache"), "HF_HUB_OFFLINE": "1"}
+        base = ["--library", str(lib), "--agent", "sre-oncall"]
+        out["python_startup_s"] = timed([py, "-c", "pass"], env)
+        out["import_cli_s"] = timed([py, "-c", "import skilllab.cli"], env)
+        name = sorted(p.name for p in (lib / "sre-oncall" / "skills").iterdir())[0]
+        for label, argv in (("skills_list_s", ["skills", "list"]), ("skills_show_s", ["skills", "show", name]),
+                            ("skills_history_s", ["skills", "history", name])):
+            out[label] = timed([py, "-m", "skilllab", *argv, *base], env)
+        query = ["search", "pods keep restarting after a deploy", *base]
+        subprocess.run([py, "-m", "skilllab", *query], capture_output=True, env=env, check=True)  # fill the cache
+        out["search_cold_process_s"] = timed([py, "-m", "skilllab", *query], env)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = subprocess.Popen([py, "-m", "skilllab", "mcp", "--http", str(port), *base], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            marker = lib / "sre-oncall" / "state" / "server.json"
+            for _ in range(1200):
+                try:
+                    if marker.exists():
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.1)
+            out["search_warm_server_s"] = timed([py, "-m", "skilllab", *query], env)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print("cli: " + json.dumps(out), flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="results/bench.json")
     p.add_argument("--sizes", default="10000,100000")
-    p.add_argument("--only", choices=["index", "embed", "replay"], action="append")
+    p.add_argument("--only", choices=["index", "embed", "replay", "retrieval", "cli", "components", "scaling"],
+                   action="append")
+    p.add_argument("--real", action="append", default=[], help="a real corpus to measure retrieval on too")
+    p.add_argument("--scale", default="1000,10000,30000", help="corpus lengths for the scaling table")
     args = p.parse_args(argv)
     out = Path(args.out)
     result = read_json(out, {}) or {}
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "platform": platform.platform()}
-    only = set(args.only or ["index", "embed", "replay"])
+    only = set(args.only or ["index", "embed", "replay", "retrieval", "cli", "components", "scaling"])
     if "index" in only:
         result["index"] = []
         for n, kind in [(int(x), kind) for x in args.sizes.split(",") for kind in ("random", "clustered")]:
@@ -139,6 +251,20 @@ def main(argv=None) -> int:
             bench_replay = None
         if bench_replay is not None:
             result["replay"] = bench_replay()
+    if "retrieval" in only:
+        from .replay_bench import CORPUS
+
+        result["retrieval"] = bench_retrieval([CORPUS, *map(Path, args.real)])
+    if "cli" in only:
+        result["cli"] = bench_cli()
+    if "components" in only:
+        from .replay_bench import bench_components
+
+        result["components"] = bench_components()
+    if "scaling" in only:
+        from .replay_bench import bench_scaling
+
+        result["scaling"] = bench_scaling(tuple(int(x) for x in args.scale.split(",")))
     result["written_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     write_json(out, result)
     print(f"wrote {out}")
@@ -149,4 +275,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["bench_embed", "bench_index", "main"]
+__all__ = ["bench_cli", "bench_embed", "bench_index", "bench_retrieval", "main"]
