@@ -1,0 +1,77 @@
+"""``skilllab distill SESSIONS.jsonl``: distill recorded sessions into their agents' libraries.
+
+The summary separates new work from sessions the ledger already had; the exit status is 1 when
+any session ended in ``error`` (a distiller call that failed: it is tried again by the next run).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+
+from ..corpus import read_corpus
+from ..distill import DistillOptions, distill_sessions, get_distiller
+from ..distill.flow import OUTCOMES
+from .common import add_json, add_library_args, bar_value, library, positive_int, print_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("distill", help="distill finished sessions (JSONL) into skills")
+    p.add_argument("sessions", help="a JSONL file of sessions (see docs/session-format.md)")
+    add_library_args(p, agent=False)
+    p.add_argument("--distiller", default="extractive", help="extractive (default), nearest, llm or llm:MODEL")
+    p.add_argument("--bar", type=bar_value, default=None, help="novelty bar for this run (default: each agent's)")
+    p.add_argument("-k", type=positive_int, default=5, help="candidates shown to the distiller (default 5)")
+    p.add_argument("--skip-above", type=bar_value, default=None, help="skip without distilling at this score")
+    p.add_argument("--failed-to-dead-ends", action="store_true",
+                   help="add a failed session's dead ends to the nearest skill")
+    p.add_argument("--retry-errors", action=__import__("argparse").BooleanOptionalAction, default=True,
+                   help="try again the sessions whose distiller failed last time (default: yes)")
+    p.add_argument("--max-attempts", type=positive_int, default=3, help="tries per session in all (default 3)")
+    p.add_argument("--model", help="llm: model name")
+    p.add_argument("--base-url", help="llm: OpenAI-compatible endpoint (default $OPENAI_BASE_URL)")
+    p.add_argument("--cassette", help="llm: record/replay file for LLM exchanges")
+    p.add_argument("--cassette-mode", default="auto", choices=["auto", "record", "replay"])
+    p.add_argument("--lenient", action="store_true", help="skip bad lines instead of stopping")
+    add_json(p)
+    p.set_defaults(func=cmd_distill)
+
+
+def cmd_distill(args) -> int:
+    sessions, problems = read_corpus(args.sessions, lenient=args.lenient)
+    for prob in problems:
+        print(f"skilllab: skipped {prob}", file=sys.stderr)
+    dist = get_distiller(args.distiller, model=args.model, base_url=args.base_url, cassette=args.cassette,
+                         cassette_mode=args.cassette_mode)
+    options = DistillOptions(bar=args.bar, k=args.k, skip_above=args.skip_above,
+                             failed_to_dead_ends=args.failed_to_dead_ends, retry_errors=args.retry_errors,
+                             max_attempts=args.max_attempts)
+    lib = library(args)
+    agents: dict = {}
+    results = []
+    try:
+        for _s, res in distill_sessions(lib, sessions, dist, options=options, agents=agents):
+            results.append(res)
+            if res.warning:
+                print(f"skilllab: warning: {res.warning}", file=sys.stderr)
+            if not args.json:
+                sim = "-" if res.top_similarity is None else f"{res.top_similarity:.3f}"
+                state = "already distilled: " if res.repeated else ""
+                print(f"{res.session_id}  {res.agent_id}  {state}{res.decision:<7} {res.skill or '-'}  sim={sim}  "
+                      f"{res.reason}" + (f"  [error: {res.error}]" if res.error else ""))
+    finally:
+        for a in agents.values():
+            a.close()
+    new = [r for r in results if not r.repeated]
+    counts = Counter(r.decision for r in new)
+    errors = counts.get("error", 0)
+    if args.json:
+        print_json({"results": [r.to_dict() | {"repeated": r.repeated} for r in results], "new": dict(counts),
+                    "already_distilled": len(results) - len(new), "skipped_lines": len(problems)})
+    else:
+        summary = ", ".join(f"{k} {counts.get(k, 0)}" for k in OUTCOMES)
+        print(f"{len(results)} sessions: {len(results) - len(new)} already distilled, {len(new)} new ({summary})"
+              + (f"; {len(problems)} bad lines skipped" if problems else ""))
+        if errors:
+            print(f"skilllab: {errors} session(s) ended in error; the next run tries them again", file=sys.stderr)
+    return 1 if errors else 0

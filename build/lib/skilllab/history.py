@@ -1,0 +1,181 @@
+"""Git history of one agent's folder, through dulwich (no ``git`` binary needed).
+
+Each change to a skill is one commit whose message says what changed and why. History is read
+back per file, and any version's bytes can be read to restore it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from dulwich.errors import ChecksumMismatch, ObjectFormatException
+from dulwich.object_store import tree_lookup_path
+from dulwich.repo import Repo
+
+from .errors import SkilllabError
+
+log = logging.getLogger(__name__)
+STALE_LOCK_SECONDS = 2.0
+DulwichError = (ChecksumMismatch, ObjectFormatException, OSError)
+
+COMMITTER = b"skilllab <skilllab@localhost>"
+GITIGNORE = """\
+# Machine state that is rebuilt or changes on every use; the skill files are the truth.
+index/
+queue/
+state/
+.lock
+*.tmp
+usage.json
+"""
+
+
+@dataclass(frozen=True)
+class Commit:
+    id: str
+    time: float
+    message: str
+
+    @property
+    def date(self) -> str:
+        return _dt.datetime.fromtimestamp(self.time, _dt.UTC).isoformat(timespec="seconds")
+
+
+class GitHistory:
+    """A git repository rooted at an agent's folder."""
+
+    def __init__(self, root: Path, guard=None):
+        self.root = Path(root)
+        self._repo: Repo | None = None
+        self._guard = guard  # refuses a linked .git (the agent store's path check)
+
+    @property
+    def exists(self) -> bool:
+        if self._guard is not None:
+            self._guard(".git")
+        return (self.root / ".git").is_dir()
+
+    @property
+    def repo(self) -> Repo:
+        """The repository (created the first time something is committed, never by a read)."""
+        if self._repo is None:
+            if self._guard is not None:
+                for rel in (".git", ".git/objects", ".git/refs", ".git/refs/heads", ".git/HEAD", ".git/index"):
+                    self._guard(rel)
+            if self.exists:
+                self._repo = Repo(str(self.root))
+            else:
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._repo = Repo.init(str(self.root))
+        return self._repo
+
+    def close(self) -> None:
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    def head(self) -> str | None:
+        if self._repo is None and not self.exists:
+            return None
+        try:
+            return self.repo.head().decode()
+        except KeyError:
+            return None
+
+    def stale_locks(self) -> list[Path]:
+        """Git lock files in this repository (left by a process that died mid-commit, when no
+        commit is running)."""
+        gitdir = self.root / ".git"
+        if not gitdir.is_dir():
+            return []
+        candidates = [gitdir / "index.lock", gitdir / "HEAD.lock", gitdir / "packed-refs.lock",
+                      gitdir / "config.lock", *gitdir.glob("refs/heads/*.lock")]
+        return [p for p in candidates if p.is_file()]
+
+    def clear_stale_locks(self, older_than: float = STALE_LOCK_SECONDS) -> list[Path]:
+        """Remove git lock files older than ``older_than`` seconds. Only call this holding the
+        agent's own lock: every skilllab commit happens under it, so a git lock then is a leftover of
+        a process that died, not of a commit in progress."""
+        removed = []
+        now = time.time()
+        for lock in self.stale_locks():
+            try:
+                if now - lock.stat().st_mtime >= older_than:
+                    lock.unlink()
+                    removed.append(lock)
+            except FileNotFoundError:
+                continue
+        for lock in removed:
+            log.warning("%s: removed a stale git lock left by a process that died mid-commit", lock)
+        return removed
+
+    def commit(self, paths: list[str], message: str, when: float | None = None) -> str:
+        """Stage ``paths`` (relative, '/'-separated; missing files are removed) and commit.
+
+        Callers hold the agent's lock; a git lock left by a dead process is cleared first."""
+        from dulwich.file import FileLocked
+
+        self.clear_stale_locks()
+        for attempt in range(20):
+            try:
+                return self._commit(paths, message, when)
+            except FileLocked as exc:  # a git process of someone else's, still running
+                if attempt == 19:
+                    raise SkilllabError(f"{exc.filename}: the repository is locked by another git process; "
+                                        "try again when it is done") from None
+                time.sleep(0.25)
+                self.clear_stale_locks()
+            except (*DulwichError, zlib.error, ValueError, KeyError) as exc:
+                raise SkilllabError(f"{self.root}/.git: could not commit ({type(exc).__name__}: {exc}); "
+                                    f"`skilllab check` looks for damage") from None
+        raise AssertionError("unreachable")
+
+    def _commit(self, paths: list[str], message: str, when: float | None) -> str:
+        wt = self.repo.get_worktree()
+        wt.stage(paths)
+        ts = time.time() if when is None else when
+        cid = wt.commit(
+            message=message.encode("utf-8"),
+            committer=COMMITTER,
+            author=COMMITTER,
+            commit_timestamp=ts,
+            commit_timezone=0,
+            author_timestamp=ts,
+            author_timezone=0,
+            no_verify=True,
+        )
+        return cid.decode() if isinstance(cid, bytes) else str(cid)
+
+    def log(self, path: str) -> list[Commit]:
+        """Commits that touched ``path``, oldest first."""
+        if self.head() is None:
+            return []
+        out = []
+        try:
+            for entry in self.repo.get_walker(paths=[path.encode()]):
+                c = entry.commit
+                out.append(Commit(c.id.decode(), float(c.commit_time), c.message.decode("utf-8", "replace").strip()))
+        except (*DulwichError, zlib.error, ValueError, KeyError) as exc:
+            raise SkilllabError(f"{self.root}/.git: history of {path} cannot be read ({type(exc).__name__}: {exc}); "
+                                "run `skilllab check` to find the damage") from None
+        out.reverse()
+        return out
+
+    def read(self, path: str, commit_id: str) -> bytes | None:
+        """The bytes of ``path`` as of ``commit_id``; ``None`` if it did not exist then."""
+        repo = self.repo
+        try:
+            commit = repo[commit_id.encode()]
+            try:
+                _mode, sha = tree_lookup_path(repo.object_store.__getitem__, commit.tree, path.encode())
+            except KeyError:
+                return None
+            return repo.object_store[sha].data
+        except (*DulwichError, zlib.error, ValueError) as exc:
+            raise SkilllabError(f"{self.root}/.git: {path} at {commit_id[:10]} cannot be read "
+                                f"({type(exc).__name__}: {exc}); run `skilllab check` to find the damage") from None

@@ -1,0 +1,225 @@
+"""The lexical index: TF-IDF cosine over identifier-aware tokens, one document at a time.
+
+SRE and support text is full of names a dense embedder blurs: alert names
+(``KubePodCrashLooping``), components (``payments-api``), error strings, tool names
+(``cancel_reservation``). Tokens split identifiers the way people read them
+(``KubePodCrashLooping`` -> kube pod crash looping; ``payments-api`` -> payments api) and keep the
+whole identifier too, so an exact name matches best. Counting and hashing are scikit-learn's
+``HashingVectorizer`` (stateless, so documents are added and removed one at a time); the index
+keeps document frequencies and weights terms at query time:
+
+    w(t, d) = (1 + log tf(t, d)) * idf(t),   idf(t) = log((1 + N) / (1 + df(t))) + 1
+    score(q, d) = cos(w(., q), w(., d))  in [0, 1]
+
+so a score is 1 for the same bag of terms and 0 for no shared term, whatever the library's size.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # scipy is imported where it is used, so a command that never searches does not pay for it
+    import scipy.sparse as sp
+
+N_FEATURES = 2**18
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*[A-Za-z0-9]|[A-Za-z]")
+_SPLIT = re.compile(r"[_.\-/]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_STOP = frozenset("""
+a an the of in on at to for from by with and or is are was were be been being it its this that these those
+there here as into onto over under after before during while since until than then so such not no yes our your
+their my we you they he she i me us them please can could should would will shall may might must do does did
+done has have had get got keep kept some any all each every very just also only about like what which who whom
+why how when where see seems seem now today still want wants need needs use used using via if but
+""".split())
+
+
+@lru_cache(maxsize=65536)
+def _word_stem(w: str) -> str:
+    """A light stem so that restarts / restarting / restarted and pod / pods meet."""
+    for suf, keep in (("ing", 4), ("ied", 3), ("ies", 3), ("ed", 4), ("es", 4), ("s", 3)):
+        if w.endswith(suf) and len(w) - len(suf) >= keep and not w.endswith("ss"):
+            base = w[: -len(suf)]
+            return base + "y" if suf in ("ied", "ies") else base
+    return w
+
+
+def tokenize(text: str) -> list[str]:
+    """Identifier-aware tokens: the parts of each identifier, stemmed, plus the whole identifier."""
+    out: list[str] = []
+    for raw in _TOKEN.findall(text):
+        parts = [p for chunk in _SPLIT.split(raw) for p in _CAMEL.split(chunk) if p]
+        words = [p.lower() for p in parts]
+        for w in words:
+            if len(w) > 1 and w not in _STOP and not w.isdigit():
+                out.append(_word_stem(w))
+        if len(words) > 1:
+            whole = raw.lower()
+            if not whole.replace(".", "").replace("-", "").isdigit():
+                # an exact compound name (an alert, a service, a tool) is strong evidence: counted twice
+                out += [whole, whole] if len(words) > 2 else [whole]
+    return out
+
+
+_VECTORIZER = None
+
+
+def _vectorizer():
+    global _VECTORIZER
+    if _VECTORIZER is None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        _VECTORIZER = HashingVectorizer(n_features=N_FEATURES, analyzer=tokenize, alternate_sign=False, norm=None,
+                                        dtype=np.float32)
+    return _VECTORIZER
+
+
+def term_counts(texts: list[str]) -> sp.csr_matrix:
+    return _vectorizer().transform(texts).tocsr()
+
+
+class LexicalIndex:
+    """TF-IDF cosine search over named documents, updated one document at a time."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._rows: list[sp.csr_matrix] = []  # log-scaled term frequencies, one 1 x F row per document
+        self._df = np.zeros(N_FEATURES, dtype=np.int32)
+        self._mat: sp.csr_matrix | None = None
+        self._norms: np.ndarray | None = None
+        self._idf_cache: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._pos
+
+    def names(self) -> set[str]:
+        return set(self._pos)
+
+    def upsert(self, names: list[str], texts: list[str]) -> None:
+        if not names:
+            return
+        rows = term_counts(texts)
+        rows.data = 1.0 + np.log(rows.data)
+        for i, name in enumerate(names):
+            row = rows.getrow(i)
+            if name in self._pos:
+                old = self._rows[self._pos[name]]
+                self._df[old.indices] -= 1
+                self._rows[self._pos[name]] = row
+            else:
+                self._pos[name] = len(self._names)
+                self._names.append(name)
+                self._rows.append(row)
+            self._df[row.indices] += 1
+        self._mat = self._norms = self._idf_cache = None
+
+    def remove(self, name: str) -> None:
+        i = self._pos.pop(name, None)
+        if i is None:
+            return
+        self._df[self._rows[i].indices] -= 1
+        last = len(self._names) - 1
+        if i != last:  # move the last document into the hole
+            self._names[i], self._rows[i] = self._names[last], self._rows[last]
+            self._pos[self._names[i]] = i
+        self._names.pop()
+        self._rows.pop()
+        self._mat = self._norms = self._idf_cache = None
+
+    def _idf(self) -> np.ndarray:
+        if self._mat is None or getattr(self, "_idf_cache", None) is None:  # recomputed after a change only
+            n = len(self._names)
+            self._idf_cache = (np.log((1.0 + n) / (1.0 + self._df)) + 1.0).astype(np.float32)
+        return self._idf_cache
+
+    def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        import scipy.sparse as sp
+
+        idf = self._idf()
+        if self._mat is None:
+            self._mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES))
+        if self._norms is None:
+            weighted = self._mat.multiply(idf[None, :]).tocsr()
+            self._norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
+        return self._mat, self._norms, idf
+
+    def query(self, text: str) -> np.ndarray | None:
+        """The cosine score of ``text`` against every document, in the order of :meth:`names_in_order`
+        (None when no term of ``text`` is known)."""
+        if not self._names:
+            return None
+        q = term_counts([text])
+        if q.nnz == 0:
+            return None
+        q.data = 1.0 + np.log(q.data)
+        mat, norms, idf = self._prepare()
+        w = idf[q.indices]
+        qnorm = float(np.sqrt(np.sum((q.data * w) ** 2)))
+        if qnorm == 0:
+            return None
+        # rows hold log-tf only, so the query carries idf twice: sum_t logtf_d * idf * (logtf_q * idf)
+        qv = np.zeros(mat.shape[1], dtype=np.float32)
+        qv[q.indices] = q.data * w * w
+        dots = np.asarray(mat @ qv).ravel()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(norms > 0, dots / (norms * qnorm), 0.0)
+        return np.minimum(out, 1.0)
+
+    def position(self, name: str) -> int | None:
+        return self._pos.get(name)
+
+    def names_in_order(self) -> list[str]:
+        return self._names
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Every document sharing a term with ``text`` and its cosine score (others score 0)."""
+        arr = self.query(text)
+        if arr is None:
+            return {}
+        hit = np.nonzero(arr)[0]
+        return {self._names[i]: float(arr[i]) for i in hit}
+
+    def search(self, text: str, k: int) -> list[tuple[str, float]]:
+        s = self.scores(text)
+        return sorted(s.items(), key=lambda kv: -kv[1])[:k]
+
+    # ---- persistence (derived state: rebuilt from the files when missing or damaged) ----------------
+    def save(self, path: Path) -> None:
+        import scipy.sparse as sp
+
+        from .._fs import atomic_write
+
+        path = Path(path)
+        mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        import io
+
+        buf = io.BytesIO()
+        sp.save_npz(buf, mat, compressed=True)
+        atomic_write(path, buf.getvalue())
+        atomic_write(path.with_suffix(".names"), "\n".join(self._names) + ("\n" if self._names else ""))
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        import scipy.sparse as sp
+
+        path = Path(path)
+        mat = sp.load_npz(path).tocsr()
+        names = path.with_suffix(".names").read_text(encoding="utf-8").splitlines()
+        if mat.shape != (len(names), N_FEATURES):
+            raise ValueError(f"{path}: {mat.shape[0]} rows for {len(names)} names")
+        obj = cls()
+        obj._names = list(names)
+        obj._pos = {n: i for i, n in enumerate(names)}
+        obj._rows = [mat.getrow(i) for i in range(len(names))]
+        for r in obj._rows:
+            obj._df[r.indices] += 1
+        return obj

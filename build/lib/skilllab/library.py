@@ -1,0 +1,674 @@
+"""The library: a root folder of agents, and the handle through which one agent's skills are used.
+
+``Library(root)`` only stores its settings. ``library.agent(agent_id)`` opens one agent: it
+creates the agent's folder and repository if asked to, and brings the agent's search index in
+step with the skill files (the files are the truth; the index is loaded from its cache, patched
+or rebuilt from them). Opening only reads: hand edits are committed by the next write, never
+by a read. ``Library(root, read_only=True)`` opens agents that can never be changed through it
+(no commit, no index written to disk), which is how finished run folders are read.
+
+:class:`Agent` is a thin handle over collaborators with one job each: :class:`~skilllab.store.
+AgentStore` (files and git), :class:`~skilllab.index.SkillIndex` (search),
+:class:`~skilllab.versions.Versions` (history and restore), :class:`~skilllab.settings.
+AgentSettings` (``agent.toml``), :class:`~skilllab.distill.ledger.Ledger` and
+:class:`~skilllab.usage.UsageBook`. Everything it does is confined to that agent's folder and
+that agent's index.
+
+An ``Agent`` handle is meant for one thread; open one handle per thread or process. Handles of
+the same agent coordinate through the agent's file lock and git HEAD, so concurrent writers
+never lose an update.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
+
+from . import lifecycle
+from . import phrasings as phrasings_mod
+from . import recall as recall_mod
+from ._fs import atomic_write
+from .distill.ledger import Ledger
+from .embed import DEFAULT_EMBEDDER, get_embedder
+from .errors import InvalidSkill, SkilllabError, SkillNotFound, SkillParseError, UnsafePath
+from .index import SearchSettings, SkillEntry, SkillIndex
+from .index.skills import DOC_SEP
+from .names import AGENT_ID_RE, validate_agent_id, validate_skill_name
+from .recall import DEFAULT_MIN_SIMILARITY
+from .settings import SETTINGS_FILE, AgentSettings, check_bar
+from .skill import Skill
+from .store import AgentStore, Problem, Version, sha256
+from .usage import UsageBook
+from .versions import Versions
+
+if TYPE_CHECKING:
+    from .distill.flow import DistillResult
+    from .lifecycle import StaleSkill
+    from .session import Session
+
+log = logging.getLogger(__name__)
+
+
+class ReadOnly(SkilllabError):
+    """A write was asked of an agent opened read-only."""
+
+
+@dataclass(frozen=True)
+class SkillHit:
+    """A search or recall result: a skill of this agent and its score for the query (see
+    :mod:`skilllab.index.skills` for what the score means; higher is closer, in [0, 1])."""
+
+    name: str
+    similarity: float
+    description: str
+    status: str
+    path: str
+    own_similarity: float | None = None  # the score of the skill's own text alone (no learned phrasing)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "similarity": round(self.similarity, 6),
+                "description": self.description, "status": self.status, "path": self.path}
+
+
+@dataclass(frozen=True)
+class SkillInfo:
+    name: str
+    description: str
+    status: str
+    version: int
+    updated: str
+    sources: tuple[str, ...]
+    path: str
+
+    def to_dict(self) -> dict:
+        d = self.__dict__.copy()
+        d["sources"] = list(self.sources)
+        return d
+
+
+class Library:
+    """A library root holding one folder per agent.
+
+    Args:
+        root: the library folder (created on first write).
+        embedder: an embedder spec (``"minilm"``, ``"hashing"``, ``"st:NAME"``, ``"openai:MODEL"``)
+            or an embedder object.
+        cache_dir: the embedding cache folder; ``None`` for the default, ``False`` for none.
+        index: ``"hnsw"`` (default) or ``"exact"``.
+        index_params: parameters of the vector index (``M``, ``ef_construction``, ``ef_search``).
+        search: :class:`~skilllab.index.SearchSettings` (or a dict of them): the lexical share of
+            the fused score and how many learned phrasings of a skill are indexed.
+        read_only: open agents that never commit and never write their index to disk.
+    """
+
+    def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
+                 index: str = "hnsw", index_params: dict | None = None,
+                 search: SearchSettings | dict | None = None, read_only: bool = False):
+        self.root = Path(root)
+        self.embedder_spec = embedder if isinstance(embedder, str) else getattr(embedder, "id", "custom")
+        self._embedder = None if isinstance(embedder, str) else embedder
+        self.cache_dir = cache_dir
+        self.index_kind = index
+        self.index_params = dict(index_params or {})
+        self.search = search if isinstance(search, SearchSettings) else SearchSettings(**(search or {}))
+        self.read_only = read_only
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            self._embedder = get_embedder(self.embedder_spec or DEFAULT_EMBEDDER, self.cache_dir)
+        return self._embedder
+
+    def agent(self, agent_id: str, *, create: bool = True) -> Agent:
+        """Open one agent's skills (creating its folder and repository if ``create``)."""
+        handle = Agent(self, agent_id)
+        handle.open(create=create and not self.read_only)
+        return handle
+
+    def agents(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir()
+                      if p.is_dir() and not p.is_symlink() and AGENT_ID_RE.fullmatch(p.name)
+                      and ((p / ".git").is_dir() or (p / "skills").is_dir()))
+
+
+class Agent:
+    """One agent's skills. Obtain it with :meth:`Library.agent`."""
+
+    def __init__(self, library: Library, agent_id: str):
+        self.library = library
+        self.id = validate_agent_id(agent_id)
+        self.store = AgentStore(library.root, self.id)
+        self.root = self.store.root
+        self.read_only = library.read_only
+        self.versions = Versions(self.store)
+        self._problems: list[Problem] = []
+        self._needs_sync = False  # set by open(): the first use of the index syncs it with the files
+        self._index: SkillIndex | None = None
+        self._synced_head: str | None = None
+        self._lock = FileLock(str(self.root / ".lock"), timeout=600)
+        self._ledger: Ledger | None = None
+        self._usage: UsageBook | None = None
+
+    # ---- opening and syncing ---------------------------------------------------------------
+    def open(self, create: bool = True) -> None:
+        if self.root.is_symlink():
+            raise UnsafePath(f"{self.root}: agent folder is a symlink; refused")
+        if not self.store.exists():
+            if not create:
+                raise SkillNotFound(f"no agent {self.id!r} in library {self.library.root}")
+        if create:
+            with self.lock():
+                self.store.ensure()
+        # The index (and with it the embedding model) is brought in step with the files on first
+        # use, so a command that only lists, shows or reads history never loads a model.
+        self._needs_sync = True
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Skill files that could not be used (path and reason), as of the last sync; before the
+        index is first used, found by parsing the files (no embedding)."""
+        if self._needs_sync:
+            return self._catalogue()[1]
+        return self._problems
+
+    @problems.setter
+    def problems(self, value: list[Problem]) -> None:
+        self._problems = value
+
+    def _catalogue(self) -> tuple[list[Skill], list[Problem]]:
+        """Every skill that parses, and the problems of the rest, read from the files alone."""
+        found, problems = self.store.scan()
+        skills = []
+        for name, data in sorted(found.items()):
+            try:
+                skill = self.store.parse(name, data)
+                skill.validate()
+            except (SkillParseError, InvalidSkill) as exc:
+                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
+                                        getattr(exc, "reason", str(exc))))
+                continue
+            skills.append(skill)
+        return skills, problems
+
+    def lock(self) -> FileLock:
+        """The agent's write lock (reentrant; serializes writers across processes)."""
+        self._check_writable()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.store.path(".lock")
+        return self._lock
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnly(f"agent {self.id!r} was opened read-only ({self.library.root}); nothing can change it")
+
+    @property
+    def embedder(self):
+        return self.library.embedder
+
+    @property
+    def index(self) -> SkillIndex:
+        """The agent's search index (derived from the files; see :mod:`skilllab.index.skills`)."""
+        if self._index is None:
+            idx = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params, self.library.search)
+            try:
+                loaded = idx.load(self._index_dir())
+            except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+                log.warning("agent %s: index cache in %s could not be read (%s); rebuilding it from the files",
+                            self.id, self._index_dir(), exc)
+                loaded = False
+            if not loaded:
+                idx = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params,
+                                 self.library.search)
+                idx.dirty = True
+            self._index = idx
+        if self._needs_sync:
+            self._needs_sync = False
+            self.sync()
+        return self._index
+
+    def _index_dir(self) -> Path:
+        """Where this index is cached: one folder per embedder, index kind and search settings, so
+        searching with another embedder never overwrites the one the library was built with."""
+        from .names import slugify
+
+        idx = self._index
+        search = idx.settings.id if idx is not None else self.library.search.id
+        return self.store.path("index/" + slugify(f"{self.embedder.id} {self.library.index_kind} {search}", max_len=64))
+
+    def sync(self, commit_hand_edits: bool = False) -> None:
+        """Bring the index in step with the skill files on disk (and, when asked and writable,
+        commit edits made by hand so history stays whole)."""
+        self._needs_sync = False
+        if self.read_only:
+            self._sync(False)
+        else:
+            with self.lock():
+                self._sync(commit_hand_edits)
+
+    def _sync(self, commit_hand_edits: bool) -> None:
+        index = self.index
+        found, problems = self.store.scan()
+        if commit_hand_edits:
+            self.store.commit_untracked_changes(found)
+        changed: list[tuple[Skill, str, list[str]]] = []
+        keep: set[str] = set()
+        self.problems = problems  # phrasing reads below add theirs to the same list
+        for name, data in found.items():
+            phr = self._phrasing_bytes(name)
+            fsha = sha256(data + b"\0" + phr)
+            old = index.entries.get(name)
+            if old is not None and old.file_sha == fsha:
+                keep.add(name)
+                continue
+            try:
+                skill = self.store.parse(name, data)
+                skill.validate()
+            except (SkillParseError, InvalidSkill) as exc:
+                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
+                                        getattr(exc, "reason", str(exc))))
+                continue
+            changed.append((skill, fsha, phrasings_mod.parse(phr.decode("utf-8", "replace"))))
+            keep.add(name)
+        for name in set(index.entries) - keep:
+            index.remove(name)
+        index.update(changed)
+        self.problems = problems
+        self._synced_head = self.store.git.head()
+        self.flush()
+
+    def refresh(self) -> None:
+        """Re-sync if another process committed since this handle last looked."""
+        if self.store.git.head() != self._synced_head:
+            self.sync()
+
+    def flush(self) -> None:
+        """Persist the index if it changed (it is rebuildable, so this is an optimisation)."""
+        if self._index is not None and self._index.dirty and not self.read_only:
+            self._index.save(self._index_dir())
+
+    def rebuild_index(self) -> int:
+        """Drop the index and build it again from the files; returns the number of skills."""
+        with self.lock():
+            self._index = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params,
+                                     self.library.search)
+            self._index.dirty = True
+            self._sync(False)
+        return len(self.index)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.index
+
+    def names(self) -> list[str]:
+        return sorted(self.index.entries)
+
+    def entry(self, name: str) -> SkillEntry | None:
+        """What the index knows of skill ``name`` (status, version, sources, branches), if it has it."""
+        return self.index.entries.get(name)
+
+    def list(self, include_deprecated: bool = True) -> list[SkillInfo]:
+        """Every skill (name, description, status, version, updated, sources, path), by name. Read
+        from the index when it is in use, else from the files (no model is loaded)."""
+        if self._index is None or self._needs_sync:
+            return [SkillInfo(sk.name, sk.description, sk.status, sk.version, sk.meta("updated"), tuple(sk.sources),
+                              str(self.store.skill_path(sk.name)))
+                    for sk in self._catalogue()[0] if include_deprecated or sk.status != "deprecated"]
+        out = []
+        for name in sorted(self.index.entries):
+            e = self.index.entries[name]
+            if include_deprecated or e.status != "deprecated":
+                out.append(SkillInfo(name, e.description, e.status, e.version, e.updated, e.sources,
+                                     str(self.store.skill_path(name))))
+        return out
+
+    def get(self, name: str) -> Skill:
+        """The skill document (``SkillNotFound`` for a name this agent does not have)."""
+        return self.store.read(name)
+
+    def status_of(self, name: str) -> str:
+        e = self.index.entries.get(name)
+        return e.status if e else ""
+
+    def active_units(self) -> dict[str, list[str]]:
+        """Each skill that can be recalled (not deprecated) and the ids of its branches."""
+        return {n: list(e.branches) for n, e in self.index.entries.items() if e.status != "deprecated"}
+
+    def search(self, text: str, k: int = 5, *, include_deprecated: bool = False,
+               min_similarity: float | None = None) -> list[SkillHit]:
+        """This agent's skills nearest to ``text`` (meaning and terms fused), best first."""
+        if not len(self.index) or k <= 0:
+            return []
+        entries = self.index.entries
+        allow = None if include_deprecated else (lambda n: entries[n].status != "deprecated")
+        out = []
+        for name, score, own in self.index.search(text, k, allow):
+            if min_similarity is not None and score < min_similarity:
+                continue
+            e = entries[name]
+            out.append(SkillHit(name, score, e.description, e.status, str(self.store.skill_dir(name) / "SKILL.md"),
+                                own))
+        return out
+
+    def with_branch(self, branch_id: str) -> list[str]:
+        """Skills (not deprecated) that have a branch of this id: the same resolution."""
+        return sorted(n for n, e in self.index.entries.items() if branch_id in e.branches and e.status != "deprecated")
+
+    def score(self, text: str, names: list[str]) -> list[SkillHit]:
+        """The hits ``search`` would give ``names`` for ``text``, scored exactly, best first."""
+        entries = self.index.entries
+        scored = self.index.score_skills(text, names)
+        hits = [SkillHit(n, sc, entries[n].description, entries[n].status,
+                         str(self.store.skill_dir(n) / "SKILL.md"), own) for n, (sc, own) in scored.items()]
+        return sorted(hits, key=lambda h: -h.similarity)
+
+    def nearest_neighbour_similarities(self) -> list[float]:
+        """Each skill's dense similarity (own text) to its nearest other skill of this agent: a
+        measure of sprawl."""
+        names = self.names()
+        if len(names) < 2:
+            return []
+        dense = self.index.dense
+        vecs = dense.vectors([f"{n}{DOC_SEP}0" for n in names])
+        sims = []
+        for n, v in zip(names, vecs):
+            hits = [h for h in dense.search(v, 3, lambda d: d.endswith(f"{DOC_SEP}0")) if
+                    h.name.split(DOC_SEP, 1)[0] != n]
+            if hits:
+                sims.append(round(hits[0].similarity, 6))
+        return sims
+
+    # ---- writing ---------------------------------------------------------------------------
+    def write(self, skill: Skill, message: str, *, when: float | None = None,
+              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None,
+              intent: dict | None = None) -> str | None:
+        """Validate, write atomically, commit with ``message`` and update the index.
+
+        ``files`` are bundled files to write beside SKILL.md (``scripts/NAME.sh``); ``renamed_from``
+        moves an existing skill's folder (history kept) before writing. ``intent`` is the ledger
+        record of the session making this change: it is kept in ``state/intent.json`` until the
+        caller has added it to the ledger (:meth:`clear_intent`), so a crash between writing,
+        committing and recording is finished by :meth:`recover` with the right commit message and
+        the right ledger line. Returns the commit id, or ``None`` when nothing changed on disk.
+        """
+        skill.validate()
+        with self.lock():
+            self.recover()
+            self._commit_pending()
+            if intent is not None:
+                paths = [self.store.relpath(skill.name)] + [f"skills/{skill.name}/{r}" for r in (files or {})]
+                if renamed_from:
+                    paths.append(self.store.relpath(renamed_from))
+                atomic_write(self._intent_path(), json.dumps({"message": message, "paths": paths, "when": when,
+                                                              "record": intent}, ensure_ascii=False))
+            cid = self.store.write(skill, message, when, files=files, renamed_from=renamed_from)
+            if cid is not None:
+                if renamed_from:
+                    self.index.remove(renamed_from)
+                self._after_write(skill)
+            return cid
+
+    def apply_change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
+                     *, when: float | None = None) -> str:
+        """Write ``writes`` (skill, bundled files) and delete ``deletes`` as one commit (a split or a
+        merge). Every written skill is validated first; a crash part-way is finished by
+        :meth:`recover` from the intent record, with this message."""
+        for skill, _ in writes:
+            skill.validate()
+        with self.lock():
+            self.recover()
+            self._commit_pending()
+            paths = [self.store.relpath(sk.name) for sk, _ in writes] + \
+                [f"skills/{sk.name}/{r}" for sk, files in writes for r in files] + \
+                [self.store.relpath(n) for n in deletes] + \
+                [f"skills/{n}/{r}" for n in deletes for r in self.store.bundled_files(n)]
+            atomic_write(self._intent_path(), json.dumps({"message": message, "paths": paths, "when": when,
+                                                          "record": None}, ensure_ascii=False))
+            cid = self.store.change(writes, deletes, message, when)
+            for name in deletes:
+                self.index.remove(name)
+            for skill, _ in writes:
+                self._after_write(skill)
+            self.flush()
+            self.clear_intent()
+            return cid
+
+    def consolidate(self, sessions=None, *, dry_run: bool = False, when: float | None = None,
+                    date: str | None = None, **thresholds):
+        """Split skills holding unrelated problems and merge duplicates (see
+        :mod:`skilllab.consolidate`); ``sessions`` (session id -> task, or sessions) lets it see
+        what each branch's sources were asked. Returns the plan; with ``dry_run`` nothing is written."""
+        from . import consolidate as cons
+
+        if sessions is not None and not isinstance(sessions, dict):
+            sessions = {s.session_id: s.task for s in sessions}
+        p = cons.plan(self, sessions, **thresholds)
+        if not dry_run and p:
+            cons.apply(self, p, sessions=sessions, when=when, date=date)
+        return p
+
+    def resolve(self, name: str) -> str:
+        """``name``, or the skill that now carries it as an earlier name (``skilllab.aliases``, set
+        by a rename or a merge); raises ``SkillNotFound`` when neither exists."""
+        name = validate_skill_name(name)
+        if self.store.skill_path(name).is_file():
+            return name
+        for sk in self._catalogue()[0]:
+            if name in sk.meta("aliases").split():
+                return sk.name
+        raise SkillNotFound(f"agent {self.id!r} has no skill {name!r}")
+
+    def _intent_path(self) -> Path:
+        return self.store.path("state/intent.json")
+
+    def clear_intent(self) -> None:
+        """The session whose change was written is in the ledger now: nothing left to recover."""
+        try:
+            self._intent_path().unlink()
+        except FileNotFoundError:
+            pass
+
+    def recover(self) -> str | None:
+        """Finish a change a crash interrupted (see :meth:`write`): commit its files with its own
+        message if they were written but not committed, and add its ledger line if it is missing.
+        Returns what was done ("" when nothing was pending)."""
+        path = self._intent_path()
+        try:
+            intent = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return ""
+        except (ValueError, OSError):
+            log.warning("agent %s: unreadable %s (a crash while writing it) removed", self.id, path)
+            path.unlink(missing_ok=True)
+            return "dropped an unreadable intent record"
+        with self.lock():
+            record = intent.get("record") or {}
+            done = []
+            head = self.store.git.head()
+            last = self.store.git.repo[head.encode()].message.decode("utf-8", "replace").strip() if head else ""
+            if last != intent.get("message"):
+                changed = [p for p in intent.get("paths", []) if self.store.differs_from_head(p)]
+                if changed:
+                    self.store.git.commit(changed, intent["message"], intent.get("when"))
+                    done.append(f"committed {', '.join(changed)} as {intent['message']!r}")
+                    self._sync(False)
+            if done or last == intent.get("message"):
+                if record.get("session_id") and self.ledger.get(record["session_id"]) is None:
+                    self.ledger.add(record)
+                    done.append(f"recorded session {record['session_id']} in the ledger")
+            path.unlink(missing_ok=True)
+            if done:
+                log.warning("agent %s: finished an interrupted change: %s", self.id, "; ".join(done))
+            return "; ".join(done)
+
+    def _commit_pending(self) -> None:
+        """Commit edits made by hand since the last write, so history names them as such."""
+        found, _ = self.store.scan()
+        if self.store.commit_untracked_changes(found) is not None:
+            self._sync(False)
+
+    def commit_hand_edits(self) -> str | None:
+        """Commit what was edited, added or removed by hand (every write does this first);
+        returns the commit id, or None when there was nothing to commit."""
+        with self.lock():
+            found, _ = self.store.scan()
+            cid = self.store.commit_untracked_changes(found)
+            if cid is not None:
+                self._sync(False)
+            return cid
+
+    def _after_write(self, skill: Skill) -> None:
+        data = self.store.skill_path(skill.name).read_bytes()
+        phr = self._phrasing_bytes(skill.name)
+        old = self.index.entries.get(skill.name)
+        if old is not None and skill.version > old.version and skill.status == "active":
+            self.usage.reset_recent(skill.name)  # a new version starts a fresh drift window
+        self.index.update([(skill, sha256(data + b"\0" + phr), phrasings_mod.parse(phr.decode("utf-8", "replace")))])
+        self._synced_head = self.store.git.head()
+
+    def _phrasing_bytes(self, name: str) -> bytes:
+        try:
+            return self.store.read_bundled(name, phrasings_mod.PHRASINGS_FILE) or b""
+        except UnsafePath as exc:
+            self.problems.append(Problem(str(self.store.skill_dir(name)), str(exc)))
+            return b""
+
+    def phrasings(self, name: str) -> list[str]:
+        """The task phrasings skill ``name`` has met (its ``references/phrasings.md``)."""
+        return phrasings_mod.parse(self._phrasing_bytes(name).decode("utf-8", "replace"))
+
+    def delete(self, name: str, reason: str = "removed", *, when: float | None = None) -> str:
+        """Delete the skill's folder (it stays in history) and drop it from search."""
+        with self.lock():
+            self.recover()
+            self._commit_pending()
+            cid = self.store.delete(name, f"remove {name}: {reason}", when)
+            self.index.remove(name)
+            self._synced_head = self.store.git.head()
+            return cid
+
+    def history(self, name: str) -> list[Version]:
+        return self.versions.history(name)
+
+    def read_rev(self, name: str, rev: int | str) -> Skill:
+        """The skill as it was at history revision ``rev`` (1-based) or commit id (prefix)."""
+        return self.versions.read_rev(name, rev)
+
+    def read_version(self, name: str, version: int) -> Skill:
+        """The skill as it was at its own version ``version`` (the latest revision carrying it)."""
+        return self.versions.read_version(name, version)
+
+    def restore(self, name: str, version: int | None = None, *, rev: int | str | None = None,
+                reason: str = "", status: str | None = None, when: float | None = None) -> str:
+        """Bring back the skill as it was at its ``version`` (or history ``rev``); by default the
+        last version before it was removed, with the status it had then (or ``status``).
+
+        The restored document is that version's text with the version number moved past every
+        version in history and a changelog line saying what was restored, so versions only grow.
+        """
+        skill, v, _old_status, message = self.versions.restored(name, version, rev=rev, reason=reason, status=status)
+        cid = self.write(skill, message, when=when)
+        return cid or v.commit
+
+    # ---- settings and ledger ----------------------------------------------------------------
+    @property
+    def settings(self) -> AgentSettings:
+        return AgentSettings.read(self.store.path(SETTINGS_FILE))
+
+    def set_novelty_bar(self, bar: float, reason: str = "", *, when: float | None = None) -> str | None:
+        """Turn the novelty knob (0..1, higher is stricter); the change is a commit."""
+        bar = check_bar(bar)
+        with self.lock():
+            self.recover()
+            old = self.settings
+            path = self.store.path(SETTINGS_FILE)
+            if old.novelty_bar == bar and path.exists():
+                return None
+            atomic_write(path, replace(old, novelty_bar=bar).dumps())
+            msg = f"set novelty bar {old.novelty_bar:g} -> {bar:g}" + (f": {reason}" if reason else "")
+            cid = self.store.git.commit([SETTINGS_FILE], msg, when)
+            self._synced_head = self.store.git.head()
+            return cid
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.store.path("state/ledger.jsonl"))
+        return self._ledger
+
+    def distill(self, session: Session, distiller: Any = "extractive", *, bar: float | None = None, k: int = 5,
+                skip_above: float | None = None, failed_to_dead_ends: bool = False,
+                when: float | None = None) -> DistillResult:
+        """Distill one finished session into this agent's library (see :func:`skilllab.distill.distill_session`)."""
+        from .distill import distill_session
+
+        return distill_session(self, session, distiller, bar=bar, k=k, skip_above=skip_above,
+                               failed_to_dead_ends=failed_to_dead_ends, when=when)
+
+    def source_owner(self, session_id: str) -> str | None:
+        """The skill whose sources already include ``session_id``, if any."""
+        return self.index.owner(session_id)
+
+    # ---- recall and lifecycle (see recall.py and lifecycle.py) --------------------------------
+    @property
+    def usage(self) -> UsageBook:
+        if self._usage is None:
+            self._usage = UsageBook(self.store.skills_dir, self._lock, read_only=self.read_only,
+                                    guard=lambda name: self.store.path(f"skills/{name}/usage.json"))
+        return self._usage
+
+    def recall(self, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,
+               record_use: bool = True, when: str | None = None) -> list[SkillHit]:
+        """Skills for ``task`` before it starts: best first, none below ``min_similarity``."""
+        return recall_mod.recall(self, task, k, min_similarity, record_use=record_use, when=when)
+
+    def recall_context(self, task: str, *, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY,
+                       budget_chars: int = recall_mod.DEFAULT_BUDGET_CHARS, when: str | None = None) -> str:
+        """A prompt-ready block with the best skills' full text within ``budget_chars``."""
+        return recall_mod.recall_context(self, task, k=k, min_similarity=min_similarity,
+                                         budget_chars=budget_chars, when=when)
+
+    def tools(self, *, min_similarity: float = 0.0) -> recall_mod.SkillTools:
+        """OpenAI function-calling tools (search_skills, load_skill) scoped to this agent."""
+        return recall_mod.SkillTools(self, min_similarity=min_similarity)
+
+    def record_outcome(self, name: str, success: bool, *, when: str | None = None) -> str:
+        return lifecycle.record_outcome(self, name, success, when=when)
+
+    def deprecate(self, name: str, reason: str = "deprecated by hand", *, date: str | None = None,
+                  when: float | None = None) -> str | None:
+        return lifecycle.deprecate(self, name, reason, date=date, when=when)
+
+    def reactivate(self, name: str, reason: str = "reactivated by hand", *, date: str | None = None,
+                   when: float | None = None) -> str | None:
+        return lifecycle.reactivate(self, name, reason, date=date, when=when)
+
+    def stale(self, days: int, *, now: Any = None) -> list[StaleSkill]:
+        return lifecycle.stale(self, days, now=now)
+
+    def diff(self, name: str, v1: int, v2: int) -> str:
+        return lifecycle.diff(self, name, v1, v2)
+
+    def close(self) -> None:
+        if self._usage is not None:
+            self._usage.flush()
+        self.flush()
+        self.store.git.close()
+
+    def __enter__(self) -> Agent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Agent({self.id!r}, skills={len(self.index)}, root={str(self.root)!r})"

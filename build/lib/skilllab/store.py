@@ -1,0 +1,375 @@
+"""The files of one agent: ``LIBRARY/<agent_id>/skills/<name>/SKILL.md``, kept in git.
+
+:class:`AgentStore` is the only code that builds paths from names. Every path it returns is
+checked to lie inside the agent's folder, with no symlink on the way; writes are atomic and
+each change is one commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ._fs import atomic_write
+from .errors import SkillNotFound, SkillParseError, UnsafePath
+from .history import GITIGNORE, Commit, GitHistory
+from .names import validate_agent_id, validate_skill_name
+from .skill import Skill
+
+SKILL_FILE = "SKILL.md"
+_BUNDLED_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def git_blob_id(data: bytes) -> bytes:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest().encode()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A skill folder skilllab could not use, left untouched on disk."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One commit in a skill's history. ``rev`` counts from 1; ``version`` is the skill's own."""
+
+    rev: int
+    commit: str
+    date: str
+    message: str
+    version: int | None  # None when the file was deleted in that commit or did not parse
+    sources: tuple[str, ...]
+    deleted: bool
+
+
+class AgentStore:
+    def __init__(self, library_root: Path, agent_id: str):
+        self.agent_id = validate_agent_id(agent_id)
+        root = Path(library_root).absolute()
+        self.library_root = root
+        self.root = root / self.agent_id
+        self.skills_dir = self.root / "skills"
+        self.git = GitHistory(self.root, guard=self.path)
+        self._parsed: dict[tuple[str, bytes], Skill] = {}  # (name, content digest) -> parsed skill
+
+    # ---- paths ------------------------------------------------------------------------------
+    def _check_inside(self, path: Path) -> Path:
+        """Refuse symlinks anywhere from the library root down to ``path``. With no link on the way
+        and no ``..`` in it, the path cannot resolve outside the agent's folder, so one ``lstat``
+        per component is the whole check (no ``realpath``)."""
+        cur = self.library_root
+        rel = path.relative_to(self.library_root)
+        if ".." in rel.parts or not rel.parts or rel.parts[0] != self.agent_id:
+            raise UnsafePath(f"{path}: resolves outside agent {self.agent_id!r}'s folder")
+        for part in rel.parts:
+            cur = cur / part
+            if cur.is_symlink():
+                raise UnsafePath(f"{cur}: is a symlink; skilllab does not follow links out of "
+                                 f"agent {self.agent_id!r}'s folder")
+        return path
+
+    def path(self, rel: str) -> Path:
+        """A path inside the agent's folder (``index/...``, ``state/ledger.jsonl``, ``.git``...),
+        refused with one error naming it when it, or any folder on the way, is a link or resolves
+        outside the agent's folder. Every file skilllab opens under an agent comes through here."""
+        if rel.startswith("/") or ".." in Path(rel).parts:
+            raise UnsafePath(f"{rel!r}: not a path inside agent {self.agent_id!r}'s folder")
+        return self._check_inside(self.root / rel)
+
+    def skill_dir(self, name: str) -> Path:
+        """The folder of skill ``name``; the name is validated first (no '..', '/', absolute)."""
+        if isinstance(name, str) and ("/" in name or "\\" in name or name.startswith(".")):
+            raise UnsafePath(f"skill name {name!r} is a path; give a bare skill name")
+        validate_skill_name(name)
+        return self._check_inside(self.skills_dir / name)
+
+    def skill_path(self, name: str) -> Path:
+        return self._check_inside(self.skill_dir(name) / SKILL_FILE)
+
+    @staticmethod
+    def relpath(name: str) -> str:
+        return f"skills/{name}/{SKILL_FILE}"
+
+    # ---- setup ------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the agent's folder and repository if they do not exist yet."""
+        if self.root.exists():
+            self._check_inside(self.root)
+        self.skills_dir.mkdir(parents=True, exist_ok=True)
+        self._check_inside(self.skills_dir)
+        gi = self.root / ".gitignore"
+        if self.git.head() is None:
+            if not gi.exists():
+                atomic_write(gi, GITIGNORE)
+            self.git.commit([".gitignore"], f"init agent {self.agent_id}")
+
+    def exists(self) -> bool:
+        """Whether the agent has a folder (a repository, or skill folders put there by hand)."""
+        return (self.root / ".git").is_dir() or self.skills_dir.is_dir()
+
+    # ---- reading ----------------------------------------------------------------------------
+    def scan(self) -> tuple[dict[str, bytes], list[Problem]]:
+        """Raw bytes of every ``SKILL.md`` by folder name, and the folders that were refused."""
+        found: dict[str, bytes] = {}
+        problems: list[Problem] = []
+        if not self.skills_dir.is_dir():
+            return found, problems
+        for entry in sorted(os.scandir(self.skills_dir), key=lambda e: e.name):
+            p = Path(entry.path)
+            if entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                problems.append(Problem(str(p), "is a symlink; refused (skills must be real folders)"))
+                continue
+            if not entry.is_dir():
+                continue
+            try:
+                validate_skill_name(entry.name)
+            except Exception as exc:
+                problems.append(Problem(str(p), f"folder name is not a valid skill name: {exc}"))
+                continue
+            f = p / SKILL_FILE
+            if f.is_symlink():
+                problems.append(Problem(str(f), "is a symlink; refused"))
+                continue
+            try:
+                found[entry.name] = f.read_bytes()
+            except FileNotFoundError:
+                problems.append(Problem(str(p), f"folder has no {SKILL_FILE}"))
+        return found, problems
+
+    def parse(self, name: str, data: bytes) -> Skill:
+        path = self.skills_dir / name / SKILL_FILE
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SkillParseError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        skill = Skill.parse(text, path)
+        if skill.name != name:
+            raise SkillParseError(path, f"front matter name {skill.name!r} differs from folder name {name!r}")
+        return skill
+
+    def read(self, name: str) -> Skill:
+        """The skill in its file now. Parsed once per content (a file that did not change is not
+        parsed again); every call returns a copy the caller may change."""
+        path = self.skill_path(name)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}") from None
+        key = (name, hashlib.blake2b(data, digest_size=16).digest())
+        hit = self._parsed.get(key)
+        if hit is None:
+            hit = self.parse(name, data)
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            self._parsed[key] = hit
+        return hit.copy()
+
+    # ---- writing ----------------------------------------------------------------------------
+    def bundled_path(self, name: str, rel: str) -> Path:
+        """A file bundled with skill ``name`` (``scripts/fix.sh``), checked to stay in its folder."""
+        parts = rel.split("/")
+        if (not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts)
+                or not all(_BUNDLED_PART.fullmatch(p) for p in parts) or parts[-1] == SKILL_FILE):
+            raise UnsafePath(f"bundled file {rel!r} of skill {name!r}: use a relative path like scripts/NAME.sh")
+        return self._check_inside(self.skill_dir(name).joinpath(*parts))
+
+    def read_bundled(self, name: str, rel: str) -> bytes | None:
+        """The bytes of a file bundled with skill ``name``, or None when it has none."""
+        path = self.bundled_path(name, rel)
+        if path.is_symlink():
+            raise UnsafePath(f"{path}: is a symlink; refused")
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def bundled_files(self, name: str) -> list[str]:
+        """The files bundled with skill ``name`` besides SKILL.md and the usage sidecar, relative."""
+        d = self.skill_dir(name)
+        if not d.is_dir():
+            return []
+        out = []
+        for p in sorted(d.rglob("*")):
+            rel = p.relative_to(d).as_posix()
+            if p.is_file() and not p.is_symlink() and rel not in (SKILL_FILE, "usage.json") \
+                    and not p.name.endswith(".tmp") and not p.name.startswith("."):
+                out.append(rel)
+        return out
+
+    def write(self, skill: Skill, message: str, when: float | None = None, *,
+              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None) -> str | None:
+        """Write the skill (and its bundled ``files``) atomically and commit them as one change.
+
+        ``renamed_from`` moves that skill's folder to ``skill.name`` first (one commit removes the
+        old paths and adds the new ones; the history of both names stays readable). Returns the
+        commit id, or None if nothing changed.
+        """
+        path = self.skill_path(skill.name)
+        data = skill.render().encode("utf-8")
+        blobs = {rel: (c.encode("utf-8") if isinstance(c, str) else c) for rel, c in (files or {}).items()}
+        targets = {rel: self.bundled_path(skill.name, rel) for rel in blobs}
+        paths = [self.relpath(skill.name)]
+        if renamed_from is not None and renamed_from != skill.name:
+            old_dir = self.skill_dir(renamed_from)
+            if not (old_dir / SKILL_FILE).exists():
+                raise SkillNotFound(f"agent {self.agent_id!r} has no skill {renamed_from!r} to rename")
+            if self.skill_dir(skill.name).exists():
+                raise UnsafePath(f"cannot rename {renamed_from!r} to {skill.name!r}: that folder exists")
+            moved = [f"skills/{renamed_from}/{r}" for r in [SKILL_FILE, *self.bundled_files(renamed_from)]]
+            os.rename(old_dir, self.skill_dir(skill.name))
+            paths += moved + [f"skills/{skill.name}/{r}" for r in self.bundled_files(skill.name)]
+        else:
+            try:
+                if path.read_bytes() == data and all(t.exists() and t.read_bytes() == blobs[r]
+                                                     for r, t in targets.items()):
+                    return None
+            except FileNotFoundError:
+                pass
+        for rel, target in targets.items():
+            atomic_write(target, blobs[rel])
+            paths.append(f"skills/{skill.name}/{rel}")
+        atomic_write(path, data)
+        return self.git.commit(list(dict.fromkeys(paths)), message, when)
+
+    def change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
+               when: float | None = None) -> str:
+        """Write several skills (with their bundled files) and remove others, as one commit: a split
+        or a merge is one change in the history, whichever side a reader looks from."""
+        paths: list[str] = []
+        for name in deletes:
+            d = self.skill_dir(name)
+            if not (d / SKILL_FILE).exists():
+                raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
+            paths += [self.relpath(name)] + [f"skills/{name}/{r}" for r in self.bundled_files(name)]
+        staged = []
+        for skill, files in writes:
+            blobs = {rel: (c.encode("utf-8") if isinstance(c, str) else c) for rel, c in (files or {}).items()}
+            staged.append((self.skill_path(skill.name), skill.render().encode("utf-8"),
+                           {self.bundled_path(skill.name, rel): (rel, b) for rel, b in blobs.items()}))
+        for path, data, bundled in staged:
+            for target, (rel, b) in bundled.items():
+                atomic_write(target, b)
+                paths.append(f"skills/{path.parent.name}/{rel}")
+            atomic_write(path, data)
+            paths.append(f"skills/{path.parent.name}/{SKILL_FILE}")
+        for name in deletes:
+            d = self.skill_dir(name)
+            for child in sorted(d.rglob("*"), reverse=True):
+                child.unlink() if not child.is_dir() else child.rmdir()
+            d.rmdir()
+        return self.git.commit(list(dict.fromkeys(paths)), message, when)
+
+    def delete(self, name: str, message: str, when: float | None = None) -> str:
+        d = self.skill_dir(name)
+        if not (d / SKILL_FILE).exists():
+            raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
+        paths = [self.relpath(name)] + [f"skills/{name}/{r}" for r in self.bundled_files(name)]
+        for child in sorted(d.rglob("*"), reverse=True):
+            child.unlink() if not child.is_dir() else child.rmdir()
+        d.rmdir()
+        return self.git.commit(paths, message, when)
+
+    def _tracked(self) -> dict[str, bytes]:
+        """The blob id of each skill's SKILL.md in HEAD."""
+        head = self.git.head()
+        tracked: dict[str, bytes] = {}
+        if head is not None:
+            repo = self.git.repo
+            tree = repo[repo[head.encode()].tree]
+            if b"skills" in tree:
+                skills_tree = repo[tree[b"skills"][1]]
+                for item in skills_tree.items():
+                    sub = repo[item.sha]
+                    if hasattr(sub, "items") and SKILL_FILE.encode() in sub:
+                        tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
+        return tracked
+
+    def differs_from_head(self, rel: str) -> bool:
+        """Whether the file at ``rel`` (relative to the agent folder) differs from the last commit."""
+        path = self.root / rel
+        head = self.git.head()
+        committed = self.git.read(rel, head) if head else None
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return committed is not None
+        return committed != data
+
+    def pending(self, name: str) -> str | None:
+        """How skill ``name``'s file differs from the last commit: "added", "edited", "removed"
+        (by hand, not yet committed) or None."""
+        tracked = self._tracked().get(validate_skill_name(name))
+        path = self.skills_dir / name / SKILL_FILE
+        if not path.is_file():
+            return "removed" if tracked is not None else None
+        if tracked is None:
+            return "added"
+        return "edited" if git_blob_id(path.read_bytes()) != tracked else None
+
+    def commit_untracked_changes(self, found: dict[str, bytes]) -> str | None:
+        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole."""
+        tracked = self._tracked()
+        edited = [n for n, d in found.items() if tracked.get(n) != git_blob_id(d)]
+        gone = [n for n in tracked if n not in found and not (self.skills_dir / n).is_symlink()]
+        if not edited and not gone:
+            return None
+        parts = []
+        if edited:
+            parts.append("hand edit of " + ", ".join(sorted(edited)))
+        if gone:
+            parts.append("hand removal of " + ", ".join(sorted(gone)))
+        msg = "; ".join(parts) + " (made by hand; committed before the next change)"
+        return self.git.commit([self.relpath(n) for n in sorted(edited + gone)], msg)
+
+    # ---- history ----------------------------------------------------------------------------
+    def aliases(self, name: str) -> list[str]:
+        """Earlier names of skill ``name`` (``metadata.skilllab.aliases``), oldest first."""
+        try:
+            skill = self.read(name)
+        except (SkillNotFound, SkillParseError):
+            return []
+        return [a for a in skill.meta("aliases").split() if a != name]
+
+    def history(self, name: str) -> list[Version]:
+        """Every commit that touched the skill, oldest first, under its current name and every
+        earlier name it had (a rename keeps the history reachable)."""
+        name = validate_skill_name(name)
+        seen: dict[str, tuple[Commit, str]] = {}
+        order: list[str] = []
+        for n in [*self.aliases(name), name]:
+            for c in self.git.log(self.relpath(validate_skill_name(n))):
+                if c.id not in seen:
+                    order.append(c.id)
+                seen[c.id] = (c, n) if (c.id not in seen or self.git.read(self.relpath(n), c.id) is not None) \
+                    else seen[c.id]
+        # commit order, not commit time: a replay commits at the sessions' own start times
+        return [self._version(rev, seen[cid][0], seen[cid][1]) for rev, cid in enumerate(order, 1)]
+
+    def _version(self, rev: int, c: Commit, name: str) -> Version:
+        data = self.git.read(self.relpath(name), c.id)
+        version, sources = None, ()
+        if data is not None:
+            try:
+                sk = self.parse(name, data)
+                version, sources = sk.version, tuple(sk.sources)
+            except SkillParseError:
+                pass
+        return Version(rev, c.id, c.date, c.message, version, sources, data is None)
+
+    def read_at(self, name: str, commit: str) -> bytes | None:
+        return self.git.read(self.relpath(validate_skill_name(name)), commit)
