@@ -37,7 +37,7 @@ def check_agent(library, agent_id: str) -> list[Finding]:
     out: list[Finding] = []
     agent = library.agent(agent_id, create=False)
     with agent.lock():
-        removed = agent.store.git.clear_stale_locks(older_than=0.0)
+        removed = agent.store.git.clear_stale_locks(older_than=0.0, objects=True)
         out.append(Finding("git locks", "repaired" if removed else "ok",
                            f"removed {', '.join(str(p) for p in removed)}" if removed else "no lock left behind"))
         out += _check_objects(agent)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import time
 import zlib
 from dataclasses import dataclass
@@ -87,23 +88,25 @@ class GitHistory:
         except KeyError:
             return None
 
-    def stale_locks(self) -> list[Path]:
+    def stale_locks(self, objects: bool = False) -> list[Path]:
         """Git lock files in this repository (left by a process that died mid-commit, when no
-        commit is running)."""
+        commit is running); with ``objects``, loose objects' lock files too (a full scan)."""
         gitdir = self.root / ".git"
         if not gitdir.is_dir():
             return []
         candidates = [gitdir / "index.lock", gitdir / "HEAD.lock", gitdir / "packed-refs.lock",
                       gitdir / "config.lock", *gitdir.glob("refs/heads/*.lock")]
+        if objects:
+            candidates += gitdir.glob("objects/??/*.lock")
         return [p for p in candidates if p.is_file()]
 
-    def clear_stale_locks(self, older_than: float = STALE_LOCK_SECONDS) -> list[Path]:
+    def clear_stale_locks(self, older_than: float = STALE_LOCK_SECONDS, objects: bool = False) -> list[Path]:
         """Remove git lock files older than ``older_than`` seconds. Only call this holding the
         agent's own lock: every skilllab commit happens under it, so a git lock then is a leftover of
         a process that died, not of a commit in progress."""
         removed = []
         now = time.time()
-        for lock in self.stale_locks():
+        for lock in self.stale_locks(objects):
             try:
                 if now - lock.stat().st_mtime >= older_than:
                     lock.unlink()
@@ -113,6 +116,18 @@ class GitHistory:
         for lock in removed:
             log.warning("%s: removed a stale git lock left by a process that died mid-commit", lock)
         return removed
+
+    def _clear_object_lock(self, lockfile: str | bytes) -> None:
+        """Remove the lock file of a loose object (``objects/ab/cdef....lock``) that a process
+        killed while writing it left behind. An object's name is the hash of its content, so
+        whoever writes it writes the same bytes: under the agent's lock such a lock file is
+        always a leftover, whatever its age."""
+        path = Path(os.fsdecode(lockfile))
+        objects = self.root / ".git" / "objects"
+        if path.parent.parent == objects and path.name.endswith(".lock") and path.is_file() \
+                and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            log.warning("%s: removed the lock of a git object left by a process that died writing it", path)
 
     def commit(self, paths: list[str], message: str, when: float | None = None) -> str:
         """Stage ``paths`` (relative, '/'-separated; missing files are removed) and commit.
@@ -124,7 +139,8 @@ class GitHistory:
         for attempt in range(20):
             try:
                 return self._commit(paths, message, when)
-            except FileLocked as exc:  # a git process of someone else's, still running
+            except FileLocked as exc:  # a git process of someone else's, still running, or a dead one's
+                self._clear_object_lock(exc.lockfilename)
                 if attempt == 19:
                     raise SkilllabError(f"{exc.filename}: the repository is locked by another git process; "
                                         "try again when it is done") from None

@@ -42,7 +42,7 @@ from .names import AGENT_ID_RE, validate_agent_id, validate_skill_name
 from .recall import DEFAULT_MIN_SIMILARITY
 from .settings import SETTINGS_FILE, AgentSettings, check_bar
 from .skill import Skill
-from .store import AgentStore, Problem, Version, sha256
+from .store import AgentStore, Change, Problem, Version, sha256
 from .usage import UsageBook
 from .versions import Versions
 
@@ -394,31 +394,39 @@ class Agent:
         """Validate, write atomically, commit with ``message`` and update the index.
 
         ``files`` are bundled files to write beside SKILL.md (``scripts/NAME.sh``); ``renamed_from``
-        moves an existing skill's folder (history kept) before writing. ``intent`` is the ledger
-        record of the session making this change: it is kept in ``state/intent.json`` until the
-        caller has added it to the ledger (:meth:`clear_intent`), so a crash between writing,
-        committing and recording is finished by :meth:`recover` with the right commit message and
-        the right ledger line. Returns the commit id, or ``None`` when nothing changed on disk.
+        moves an existing skill's folder (history kept) before writing. The whole change (every
+        file's new content, the message) is kept in ``state/intent.json`` until it is committed
+        and, when ``intent`` (the ledger record of the session making the change) is given, until
+        the caller has added that record to the ledger (:meth:`clear_intent`). A crash anywhere in
+        between is finished by :meth:`recover`: the change is written again in full, committed
+        with its own message, and its ledger line added. Returns the commit id, or ``None`` when
+        nothing changed on disk.
         """
         skill.validate()
         with self.lock():
             self.recover()
             self._commit_pending()
-            if intent is not None:
-                paths = [self.store.relpath(skill.name)] + [f"skills/{skill.name}/{r}" for r in (files or {})]
-                if renamed_from:
-                    paths.append(self.store.relpath(renamed_from))
-                atomic_write(self._intent_path(), json.dumps({"message": message, "paths": paths, "when": when,
-                                                              "record": intent}, ensure_ascii=False))
-            cid = self.store.write(skill, message, when, files=files, renamed_from=renamed_from)
-            if cid is not None:
-                if renamed_from:
-                    self.index.remove(renamed_from)
-                self._after_write(skill)
+            change = self.store.plan_write(skill, message, when, files=files, renamed_from=renamed_from)
+            if change is None:
+                return None
+            cid = self._apply(change, intent)
+            if renamed_from and renamed_from != skill.name:
+                self.index.remove(renamed_from)
+            self._after_write(skill)
             return cid
 
+    def _apply(self, change: Change, record: dict | None) -> str | None:
+        """Record ``change`` as the intent, apply and commit it; the intent stays while ``record``
+        still has to reach the ledger (the caller clears it), and goes at once otherwise."""
+        atomic_write(self._intent_path(), json.dumps({**change.to_json(), "parent": self.store.git.head(),
+                                                      "record": record}, ensure_ascii=False))
+        cid = self.store.apply(change)
+        if record is None:
+            self.clear_intent()
+        return cid
+
     def apply_change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
-                     *, when: float | None = None) -> str:
+                     *, when: float | None = None) -> str | None:
         """Write ``writes`` (skill, bundled files) and delete ``deletes`` as one commit (a split or a
         merge). Every written skill is validated first; a crash part-way is finished by
         :meth:`recover` from the intent record, with this message."""
@@ -427,19 +435,12 @@ class Agent:
         with self.lock():
             self.recover()
             self._commit_pending()
-            paths = [self.store.relpath(sk.name) for sk, _ in writes] + \
-                [f"skills/{sk.name}/{r}" for sk, files in writes for r in files] + \
-                [self.store.relpath(n) for n in deletes] + \
-                [f"skills/{n}/{r}" for n in deletes for r in self.store.bundled_files(n)]
-            atomic_write(self._intent_path(), json.dumps({"message": message, "paths": paths, "when": when,
-                                                          "record": None}, ensure_ascii=False))
-            cid = self.store.change(writes, deletes, message, when)
+            cid = self._apply(self.store.plan_change(writes, deletes, message, when), None)
             for name in deletes:
                 self.index.remove(name)
             for skill, _ in writes:
                 self._after_write(skill)
             self.flush()
-            self.clear_intent()
             return cid
 
     def consolidate(self, sessions=None, *, dry_run: bool = False, when: float | None = None,
@@ -478,15 +479,17 @@ class Agent:
             pass
 
     def recover(self) -> str | None:
-        """Finish a change a crash interrupted (see :meth:`write`): commit its files with its own
-        message if they were written but not committed, and add its ledger line if it is missing.
-        Returns what was done ("" when nothing was pending)."""
+        """Finish a change a crash interrupted (see :meth:`write`): write its files again in full
+        and commit them with its own message if that commit was not made, and add its ledger line
+        if it is missing. Running it again does nothing new. Returns what was done ("" when
+        nothing was pending)."""
         path = self._intent_path()
         try:
             intent = json.loads(path.read_text(encoding="utf-8"))
+            change = Change.from_json(intent) if "files" in intent else None
         except FileNotFoundError:
             return ""
-        except (ValueError, OSError):
+        except (ValueError, OSError, KeyError, TypeError, AttributeError):
             log.warning("agent %s: unreadable %s (a crash while writing it) removed", self.id, path)
             path.unlink(missing_ok=True)
             return "dropped an unreadable intent record"
@@ -495,16 +498,26 @@ class Agent:
             done = []
             head = self.store.git.head()
             last = self.store.git.repo[head.encode()].message.decode("utf-8", "replace").strip() if head else ""
-            if last != intent.get("message"):
-                changed = [p for p in intent.get("paths", []) if self.store.differs_from_head(p)]
+            committed = last == intent.get("message") and ("parent" not in intent or head != intent["parent"])
+            if not committed:
+                if change is not None:
+                    cid = self.store.apply(change)
+                    changed = sorted(change.files) if cid else []
+                    if cid and record:
+                        record = {**record, "commit": cid}
+                else:  # an intent written by an earlier version of skilllab: the paths it named
+                    changed = [p for p in intent.get("paths", []) if self.store.differs_from_head(p)]
+                    if changed:
+                        self.store.git.commit(changed, intent["message"], intent.get("when"))
                 if changed:
-                    self.store.git.commit(changed, intent["message"], intent.get("when"))
                     done.append(f"committed {', '.join(changed)} as {intent['message']!r}")
-                    self._sync(False)
-            if done or last == intent.get("message"):
-                if record.get("session_id") and self.ledger.get(record["session_id"]) is None:
-                    self.ledger.add(record)
-                    done.append(f"recorded session {record['session_id']} in the ledger")
+                self._sync(False)
+            if committed and record and not record.get("commit"):
+                record = {**record, "commit": head}
+            if (committed or done or change is not None) and record.get("session_id") \
+                    and self.ledger.get(record["session_id"]) is None:
+                self.ledger.add(record)
+                done.append(f"recorded session {record['session_id']} in the ledger")
             path.unlink(missing_ok=True)
             if done:
                 log.warning("agent %s: finished an interrupted change: %s", self.id, "; ".join(done))
@@ -546,12 +559,12 @@ class Agent:
         """The task phrasings skill ``name`` has met (its ``references/phrasings.md``)."""
         return phrasings_mod.parse(self._phrasing_bytes(name).decode("utf-8", "replace"))
 
-    def delete(self, name: str, reason: str = "removed", *, when: float | None = None) -> str:
+    def delete(self, name: str, reason: str = "removed", *, when: float | None = None) -> str | None:
         """Delete the skill's folder (it stays in history) and drop it from search."""
         with self.lock():
             self.recover()
             self._commit_pending()
-            cid = self.store.delete(name, f"remove {name}: {reason}", when)
+            cid = self._apply(self.store.plan_delete(name, f"remove {name}: {reason}", when), None)
             self.index.remove(name)
             self._synced_head = self.store.git.head()
             return cid

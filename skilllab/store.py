@@ -7,6 +7,7 @@ each change is one commit.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -53,6 +54,43 @@ class Version:
     version: int | None  # None when the file was deleted in that commit or did not parse
     sources: tuple[str, ...]
     deleted: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to an agent's files, decided in full before anything is written: every path
+    (relative to the agent's folder) with the bytes it will hold, or None where it is removed;
+    the skill folders removed whole; the commit message. Kept in ``state/intent.json`` while it
+    is applied, so a crash part-way is finished (rolled forward) by the next writer."""
+
+    files: dict[str, bytes | None]
+    drop: tuple[str, ...]
+    message: str
+    when: float | None = None
+
+    def to_json(self) -> dict:
+        files: dict[str, dict | None] = {}
+        for rel, data in self.files.items():
+            if data is None:
+                files[rel] = None
+            else:
+                try:
+                    files[rel] = {"text": data.decode("utf-8")}
+                except UnicodeDecodeError:
+                    files[rel] = {"base64": base64.b64encode(data).decode("ascii")}
+        return {"message": self.message, "when": self.when, "files": files, "drop": list(self.drop)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Change:
+        files: dict[str, bytes | None] = {}
+        for rel, v in d["files"].items():
+            if v is None:
+                files[rel] = None
+            elif "text" in v:
+                files[rel] = v["text"].encode("utf-8")
+            else:
+                files[rel] = base64.b64decode(v["base64"])
+        return cls(files, tuple(d.get("drop") or ()), d["message"], d.get("when"))
 
 
 class AgentStore:
@@ -211,78 +249,95 @@ class AgentStore:
                 out.append(rel)
         return out
 
-    def write(self, skill: Skill, message: str, when: float | None = None, *,
-              files: dict[str, str | bytes] | None = None, renamed_from: str | None = None) -> str | None:
-        """Write the skill (and its bundled ``files``) atomically and commit them as one change.
-
-        ``renamed_from`` moves that skill's folder to ``skill.name`` first (one commit removes the
-        old paths and adds the new ones; the history of both names stays readable). Returns the
-        commit id, or None if nothing changed.
-        """
-        path = self.skill_path(skill.name)
+    def plan_write(self, skill: Skill, message: str, when: float | None = None, *,
+                   files: dict[str, str | bytes] | None = None, renamed_from: str | None = None) -> Change | None:
+        """The change that writes the skill (and its bundled ``files``); None when the files on
+        disk already hold exactly that. ``renamed_from`` moves that skill's folder to
+        ``skill.name``: its bundled files are carried over and its old paths removed, in the same
+        change, so the history of both names stays readable."""
         data = skill.render().encode("utf-8")
         blobs = {rel: (c.encode("utf-8") if isinstance(c, str) else c) for rel, c in (files or {}).items()}
-        targets = {rel: self.bundled_path(skill.name, rel) for rel in blobs}
-        paths = [self.relpath(skill.name)]
+        new_dir = f"skills/{skill.name}"
+        out: dict[str, bytes | None] = {}
+        drop: tuple[str, ...] = ()
         if renamed_from is not None and renamed_from != skill.name:
             old_dir = self.skill_dir(renamed_from)
             if not (old_dir / SKILL_FILE).exists():
                 raise SkillNotFound(f"agent {self.agent_id!r} has no skill {renamed_from!r} to rename")
             if self.skill_dir(skill.name).exists():
                 raise UnsafePath(f"cannot rename {renamed_from!r} to {skill.name!r}: that folder exists")
-            moved = [f"skills/{renamed_from}/{r}" for r in [SKILL_FILE, *self.bundled_files(renamed_from)]]
-            os.rename(old_dir, self.skill_dir(skill.name))
-            paths += moved + [f"skills/{skill.name}/{r}" for r in self.bundled_files(skill.name)]
-        else:
-            try:
-                if path.read_bytes() == data and all(t.exists() and t.read_bytes() == blobs[r]
-                                                     for r, t in targets.items()):
-                    return None
-            except FileNotFoundError:
-                pass
-        for rel, target in targets.items():
-            atomic_write(target, blobs[rel])
-            paths.append(f"skills/{skill.name}/{rel}")
-        atomic_write(path, data)
-        return self.git.commit(list(dict.fromkeys(paths)), message, when)
+            for rel in self.bundled_files(renamed_from):
+                content = self.read_bundled(renamed_from, rel)
+                if content is not None:
+                    out[f"{new_dir}/{rel}"] = content
+                out[f"skills/{renamed_from}/{rel}"] = None
+            out[self.relpath(renamed_from)] = None
+            drop = (renamed_from,)
+        for rel, b in blobs.items():
+            self.bundled_path(skill.name, rel)  # validated: a path out of the skill folder is refused
+            out[f"{new_dir}/{rel}"] = b
+        out[self.relpath(skill.name)] = data
+        change = Change(out, drop, message, when)
+        return None if not drop and self.on_disk(change) else change
 
-    def change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
-               when: float | None = None) -> str:
-        """Write several skills (with their bundled files) and remove others, as one commit: a split
-        or a merge is one change in the history, whichever side a reader looks from."""
-        paths: list[str] = []
+    def plan_change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
+                    when: float | None = None) -> Change:
+        """Several skills written (with their bundled files) and others removed, as one change: a
+        split or a merge is one commit, whichever side a reader looks from."""
+        out: dict[str, bytes | None] = {}
         for name in deletes:
-            d = self.skill_dir(name)
-            if not (d / SKILL_FILE).exists():
+            if not (self.skill_dir(name) / SKILL_FILE).exists():
                 raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
-            paths += [self.relpath(name)] + [f"skills/{name}/{r}" for r in self.bundled_files(name)]
-        staged = []
+            for rel in [SKILL_FILE, *self.bundled_files(name)]:
+                out[f"skills/{name}/{rel}"] = None
         for skill, files in writes:
-            blobs = {rel: (c.encode("utf-8") if isinstance(c, str) else c) for rel, c in (files or {}).items()}
-            staged.append((self.skill_path(skill.name), skill.render().encode("utf-8"),
-                           {self.bundled_path(skill.name, rel): (rel, b) for rel, b in blobs.items()}))
-        for path, data, bundled in staged:
-            for target, (rel, b) in bundled.items():
-                atomic_write(target, b)
-                paths.append(f"skills/{path.parent.name}/{rel}")
-            atomic_write(path, data)
-            paths.append(f"skills/{path.parent.name}/{SKILL_FILE}")
-        for name in deletes:
-            d = self.skill_dir(name)
-            for child in sorted(d.rglob("*"), reverse=True):
-                child.unlink() if not child.is_dir() else child.rmdir()
-            d.rmdir()
-        return self.git.commit(list(dict.fromkeys(paths)), message, when)
+            for rel, c in (files or {}).items():
+                self.bundled_path(skill.name, rel)
+                out[f"skills/{skill.name}/{rel}"] = c.encode("utf-8") if isinstance(c, str) else c
+            out[self.relpath(skill.name)] = skill.render().encode("utf-8")
+        written = {sk.name for sk, _ in writes}
+        return Change(out, tuple(n for n in deletes if n not in written), message, when)
 
-    def delete(self, name: str, message: str, when: float | None = None) -> str:
-        d = self.skill_dir(name)
-        if not (d / SKILL_FILE).exists():
+    def plan_delete(self, name: str, message: str, when: float | None = None) -> Change:
+        if not (self.skill_dir(name) / SKILL_FILE).exists():
             raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}")
-        paths = [self.relpath(name)] + [f"skills/{name}/{r}" for r in self.bundled_files(name)]
-        for child in sorted(d.rglob("*"), reverse=True):
-            child.unlink() if not child.is_dir() else child.rmdir()
-        d.rmdir()
-        return self.git.commit(paths, message, when)
+        out: dict[str, bytes | None] = {f"skills/{name}/{r}": None for r in [SKILL_FILE, *self.bundled_files(name)]}
+        return Change(out, (name,), message, when)
+
+    def on_disk(self, change: Change) -> bool:
+        """Whether the files already are as ``change`` leaves them."""
+        for rel, data in change.files.items():
+            try:
+                if self.path(rel).read_bytes() != data:
+                    return False
+            except (FileNotFoundError, NotADirectoryError):
+                if data is not None:
+                    return False
+        return all(not self.skill_dir(n).exists() for n in change.drop)
+
+    def apply(self, change: Change) -> str | None:
+        """Make the files what ``change`` says (each write atomic; running it again does nothing
+        new) and commit the paths that differ from the last commit with its message. Returns the
+        commit id, or None when the last commit already holds all of it."""
+        for rel, data in change.files.items():
+            path = self.path(rel)
+            if data is None:
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    pass
+            else:
+                atomic_write(path, data)
+        for name in change.drop:
+            d = self.skill_dir(name)
+            if d.is_dir():
+                for child in sorted(d.rglob("*"), reverse=True):
+                    child.unlink() if not child.is_dir() or child.is_symlink() else child.rmdir()
+                d.rmdir()
+        changed = [rel for rel in change.files if self.differs_from_head(rel)]
+        if not changed:
+            return None
+        return self.git.commit(changed, change.message, change.when)
 
     def _tracked(self) -> dict[str, bytes]:
         """The blob id of each skill's SKILL.md in HEAD."""

@@ -352,6 +352,79 @@ def test_a_crash_mid_change_is_finished_with_the_right_message_and_ledger(tmp_pa
     assert not (agent.root / "state" / "intent.json").exists()
 
 
+@pytest.mark.parametrize("die_after", [1, 2, 3])
+def test_a_change_cut_off_between_its_files_is_written_again_in_full(tmp_path, die_after):
+    """A merge writes the survivor's script, then its SKILL.md, then removes the other skill. Killed
+    after any of those files, the next writer must finish all of it as one commit with the merge's
+    message (it used to commit whatever part had reached the disk)."""
+    code = f"""
+        import os, sys
+        from helpers import make_skill
+        from skilllab import Library
+        import skilllab.store as store
+        agent = Library(sys.argv[1], embedder="hashing").agent("sre-oncall")
+        agent.write(make_skill("restart-api", "Restart the api pods."), "create restart-api")
+        agent.write(make_skill("bounce-api", "Bounce the api pods.", source="s-2"), "create bounce-api",
+                    files={{"scripts/bounce.sh": "kubectl delete pod -l app=api\\n"}})
+        merged = make_skill("restart-api", "Restart the api pods (merged).", steps=("look", "restart", "check"))
+        calls = [0]
+        orig_write, orig_unlink = store.atomic_write, store.Path.unlink
+        def counted(fn):
+            def inner(*a, **k):
+                out = fn(*a, **k)
+                if "intent.json" not in str(a[0]):
+                    calls[0] += 1
+                    if calls[0] == {die_after}:
+                        os._exit(9)
+                return out
+            return inner
+        store.atomic_write = counted(orig_write)
+        store.Path.unlink = counted(orig_unlink)
+        agent.apply_change([(merged, {{"scripts/bounce.sh": "kubectl delete pod -l app=api\\n"}})], ["bounce-api"],
+                           "merge bounce-api into restart-api")
+    """
+    env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{HERE.parent}"}
+    res = subprocess.run([sys.executable, "-c", __import__("textwrap").dedent(code), str(tmp_path / "lib")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 9, res.stderr
+    agent = Library(tmp_path / "lib", embedder="hashing").agent("sre-oncall")
+    assert "merge bounce-api into restart-api" in agent.recover()
+    assert agent.names() == ["restart-api"]
+    assert agent.get("restart-api").description == "Restart the api pods (merged)."
+    assert agent.store.read_bundled("restart-api", "scripts/bounce.sh") == b"kubectl delete pod -l app=api\n"
+    assert not (agent.root / "skills" / "bounce-api").exists()
+    messages = [v.message for v in agent.history("restart-api")]
+    assert messages == ["create restart-api", "merge bounce-api into restart-api"]
+    assert [v.message for v in agent.history("bounce-api")] == ["create bounce-api", "merge bounce-api into restart-api"]
+    assert agent.store.pending("restart-api") is None and agent.recover() == ""  # nothing left, nothing done twice
+    assert not (agent.root / "state" / "intent.json").exists()
+
+
+def test_a_git_object_lock_left_by_a_killed_commit_does_not_block_the_next_one(tmp_path):
+    """A kill while dulwich wrote a loose object left ``objects/ab/cdef....lock``; every later commit
+    of that same object then failed with "the repository is locked by another git process"."""
+    from helpers import make_skill
+
+    from skilllab.store import git_blob_id
+
+    agent = Library(tmp_path / "lib", embedder="hashing").agent("sre-oncall")
+    skill = make_skill("restart-api", "Restart the api pods.")
+    blob = git_blob_id(skill.render().encode("utf-8")).decode()
+    lock = agent.root / ".git" / "objects" / blob[:2] / f"{blob[2:]}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_bytes(b"half an object")
+    assert agent.write(skill, "create restart-api")
+    assert not lock.exists() and [v.message for v in agent.history("restart-api")] == ["create restart-api"]
+    other = agent.root / ".git" / "objects" / "ab" / ("c" * 38 + ".lock")
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_bytes(b"")
+    from skilllab.check import check_agent
+
+    agent.close()
+    assert any("removed" in f.detail and other.name in f.detail for f in check_agent(agent.library, "sre-oncall"))
+    assert not other.exists()
+
+
 # ---- 12. what was silently accepted -------------------------------------------------------------
 @pytest.mark.parametrize("mutate,field,message", [
     (lambda d: d["messages"][1]["tool_calls"][0]["function"].update(arguments="{not json"),

@@ -2,6 +2,10 @@
 
 Each command parses its arguments, calls one library function and prints the result; ``--json``
 gives a machine-readable form. A user error is one line on stderr and exit status 1.
+
+What it may import: anything in ``skilllab``, but heavy modules (torch through an embedder, pandas
+and matplotlib through the lab, the mcp SDK) only inside the command that needs them, so reading
+commands start fast.
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 reader, and importers for the logs agent tools already write.
 
 What lives here: :mod:`.validate` (``check_session``, the schema), :mod:`.reader`
-(``iter_corpus``, ``read_corpus``, ``validate_corpus``). What it may import: ``skilllab.session``
-and ``skilllab.errors``.
+(``iter_corpus``, ``read_corpus``, ``validate_corpus``), :mod:`.importers` (``import_sessions``:
+tau2, claude-code, codex, gemini-cli, opencode, copilot-cli, langchain, openai-messages).
+What it may import: ``skilllab.session``, ``skilllab.errors`` and, for the tau2 family rule,
+``skilllab.distill.actions``.
 """
 
 from .reader import (
