@@ -35,6 +35,8 @@ from .recall import DEFAULT_MIN_SIMILARITY, SkillTools
 
 log = logging.getLogger(__name__)
 
+SEARCH_ROUTE = "/skilllab/search"  # plain JSON search beside the MCP endpoint (see build_server)
+
 INSTRUCTIONS = (
     "Skills are runbooks this agent wrote from its own past sessions: what a procedure is for, its "
     "steps, what worked and what did not. Before a task, call search_skills with the task in your "
@@ -47,6 +49,7 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
     """The :class:`~mcp.server.mcpserver.MCPServer` for ``agent_id`` of ``library`` (its queue
     worker started when ``queue``). The server object has ``skilllab_queue`` (or None) so the
     caller can stop the worker."""
+    import anyio
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 
@@ -128,6 +131,24 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
             raise ResourceNotFoundError(f"skill {name!r} not found")
         return skill.render()
 
+    @server.custom_route(SEARCH_ROUTE, methods=["POST"], include_in_schema=False)
+    async def search_route(request):
+        """``search_skills`` as one plain JSON POST, for ``skilllab search``/``recall`` in another
+        process: no MCP session to set up and no MCP client to import, so a search through a
+        running server costs little more than starting Python."""
+        from starlette.responses import JSONResponse
+
+        try:
+            body = await request.json()
+            args = {k: body[k] for k in ("query", "k", "min_similarity", "record_use") if k in body}
+            if not isinstance(args.get("query"), str):
+                raise ValueError("query: a string is required")
+            return JSONResponse(await anyio.to_thread.run_sync(lambda: call("search_skills", args)))
+        except (ValueError, TypeError, SkilllabError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except Exception as exc:  # noqa: BLE001 - a ToolError from call(): the tool's own message
+            return JSONResponse({"error": str(exc)}, status_code=400)
+
     server.skilllab_queue = work
     return server
 
@@ -192,8 +213,31 @@ def running_server(library_root, agent_id: str, embedder: str) -> str | None:
 
 
 def call_remote(url: str, tool: str, args: dict, timeout: float = 30.0) -> dict:
-    """Call ``tool`` on the server at ``url``; raises ``OSError`` when it cannot be reached."""
+    """Call ``tool`` on the server whose MCP endpoint is ``url``; raises ``OSError`` when it cannot be
+    reached. ``search_skills`` goes through the server's plain JSON route (stdlib only, no MCP
+    session); any other tool through the MCP client."""
     import json
+
+    if tool == "search_skills":
+        import urllib.error
+        import urllib.request
+
+        route = url.rsplit("/mcp", 1)[0] + SEARCH_ROUTE
+        req = urllib.request.Request(route, data=json.dumps(args).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read().decode("utf-8")).get("error")
+            except (ValueError, AttributeError):
+                message = None
+            if exc.code == 400 and message:
+                raise SkilllabError(message) from None
+            raise OSError(f"{route}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, ValueError, TimeoutError) as exc:
+            raise OSError(f"{route}: {exc}") from None
 
     import anyio
     from mcp import Client

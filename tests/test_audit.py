@@ -188,3 +188,11 @@ def test_redaction_keeps_names_ids_and_settings_that_are_not_secrets():
     for text, value in [("db.password=Harbor7781#q", "Harbor7781#q"), ("client_secret: k2J9xQ0pLm3", "k2J9xQ0pLm3"),
                         ("token=Zx81Kq0LmNvB72hHsd0Q1a9P", "Zx81Kq0LmNvB72hHsd0Q1a9P")]:
         assert value not in redact(text), text
+
+
+def test_a_digest_alone_is_not_a_finding_but_a_hex_value_after_a_keyword_is():
+    from skilllab.audit import scan_text
+
+    digest = "3f" * 32  # a sha256 as skilllab writes them in sidecars and ledgers
+    assert scan_text(f"file_sha: {digest}\ncommit {digest[:40]}\n") == {}
+    assert scan_text(f"export API_KEY={digest}\n")  # the same shape after a secret's name is reported
