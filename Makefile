@@ -35,6 +35,7 @@ lab: install
 
 lint: install
 	$(BIN)/ruff check skilllab tests
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) results/demo-library .pytest_cache

@@ -36,6 +36,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from ._fs import atomic_write
 from .distill.redact import find_secrets, redact, redact_obj, secret_key
@@ -60,7 +61,7 @@ class Finding:
     count: int = 1
     repository: str = ""  # the working folder of the git repository the finding is in, if any
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def __str__(self) -> str:
@@ -80,7 +81,7 @@ class AuditReport:
     def clean(self) -> bool:
         return not self.findings
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "files": self.files,
                 "git_objects": self.git_objects, "repositories": self.repositories}
 
@@ -95,7 +96,7 @@ def scan_text(text: str) -> dict[str, int]:
     return out
 
 
-def _strings(obj) -> Iterator[str]:
+def _strings(obj: Any) -> Iterator[str]:
     if isinstance(obj, str):
         yield obj
     elif isinstance(obj, list):
@@ -166,7 +167,7 @@ def _git_files(git_dir: Path) -> Iterator[Path]:
             yield Path(dirpath) / f
 
 
-def _blob_paths(repo) -> dict[bytes, tuple[str, str]]:
+def _blob_paths(repo: Any) -> dict[bytes, tuple[str, str]]:
     """blob id -> (path, first commit holding it), over every commit reachable from a ref."""
     from dulwich.objects import Tree
 
@@ -204,7 +205,7 @@ def _scan_git(git_dir: Path, report: AuditReport) -> None:
     try:
         paths = _blob_paths(repo)
         for sha in repo.object_store:
-            obj = repo.object_store[sha]
+            obj: Any = repo.object_store[sha]  # dulwich types objects by kind at run time
             report.git_objects += 1
             kind = obj.type_name.decode()
             if kind == "blob":
@@ -271,7 +272,7 @@ class FixPlan:
     rewrite_histories: dict[str, dict[str, int]] = field(default_factory=dict)
     unfixable: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def lines(self) -> list[str]:
@@ -317,7 +318,7 @@ def _rewrite_history(work: Path, dry_run: bool) -> dict[str, int]:
     from dulwich.objects import Blob, Commit, Tree
     from dulwich.repo import Repo
 
-    repo = Repo(str(work))
+    repo: Any = Repo(str(work))  # dulwich's ids are NewTypes of bytes; here they are plain bytes
     counts = {"commits": 0, "blobs": 0, "messages": 0}
     new_objects: dict[bytes, object] = {}
     blob_map: dict[bytes, bytes] = {}
@@ -326,7 +327,7 @@ def _rewrite_history(work: Path, dry_run: bool) -> dict[str, int]:
     try:
         refs = {ref: sha for ref, sha in repo.get_refs().items() if ref.startswith(b"refs/")}
 
-        def new_blob(sha: bytes, path: str) -> bytes:
+        def new_blob(sha: bytes, path: str) -> Any:
             if sha in blob_map:
                 return blob_map[sha]
             data = repo.object_store[sha].as_raw_string()
@@ -341,7 +342,7 @@ def _rewrite_history(work: Path, dry_run: bool) -> dict[str, int]:
             blob_map[sha] = out
             return out
 
-        def new_tree(sha: bytes, prefix: str) -> bytes:
+        def new_tree(sha: bytes, prefix: str) -> Any:
             if sha in tree_map:
                 return tree_map[sha]
             old = repo.object_store[sha]
@@ -384,7 +385,7 @@ def _rewrite_history(work: Path, dry_run: bool) -> dict[str, int]:
     if fresh.exists():
         shutil.rmtree(fresh)
     fresh.mkdir()
-    new = Repo.init_bare(str(fresh))
+    new: Any = Repo.init_bare(str(fresh))
     try:
         for obj in new_objects.values():
             new.object_store.add_object(obj)
@@ -407,14 +408,15 @@ def _rewrite_history(work: Path, dry_run: bool) -> dict[str, int]:
     shutil.rmtree(old_dir)  # the old objects hold the secrets: nothing of them is kept
     repo = Repo(str(work))
     try:  # a git index of the new head (the old one named the old blobs); files on disk are not touched
-        tracked = [p.decode() for p, _mode, _sha in repo.object_store.iter_tree_contents(repo[repo.head()].tree)]
+        head = cast(Commit, repo[repo.head()])
+        tracked = [p.decode() for p, _mode, _sha in repo.object_store.iter_tree_contents(head.tree)]
         repo.get_worktree().stage(tracked)
     finally:
         repo.close()
     return counts
 
 
-def _agent_lock(work: Path):
+def _agent_lock(work: Path) -> Any:
     from filelock import FileLock
 
     lock = work / ".lock"
@@ -465,14 +467,14 @@ def fix(paths: Iterable[str | Path], *, dry_run: bool = False) -> tuple[FixPlan,
 
 
 class _null:
-    def __enter__(self):
+    def __enter__(self) -> Any:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> Any:
         return False
 
 
-def _lock_for(path: Path):
+def _lock_for(path: Path) -> Any:
     """The lock of the agent folder ``path`` is in (the nearest folder above it with a ``.git``)."""
     for parent in path.parents:
         if (parent / ".git").is_dir() and not (parent / ".git").is_symlink():

@@ -17,8 +17,15 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from dulwich.objects import ObjectID, Tree
 
 from ._fs import atomic_write
+
+if TYPE_CHECKING:
+    from .library import Agent, Library
+
 
 
 @dataclass(frozen=True)
@@ -29,11 +36,11 @@ class Finding:
     status: str  # ok | repaired | damaged
     detail: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
-def check_agent(library, agent_id: str) -> list[Finding]:
+def check_agent(library: Library, agent_id: str) -> list[Finding]:
     out: list[Finding] = []
     agent = library.agent(agent_id, create=False)
     with agent.lock():
@@ -53,7 +60,7 @@ def check_agent(library, agent_id: str) -> list[Finding]:
     return out
 
 
-def _check_objects(agent) -> list[Finding]:
+def _check_objects(agent: Agent) -> list[Finding]:
     git = agent.store.git
     head = git.head()
     if head is None:
@@ -69,7 +76,7 @@ def _check_objects(agent) -> list[Finding]:
             return
         seen.add(sha)
         try:
-            tree = repo.object_store[sha]
+            tree = cast(Tree, repo.object_store[ObjectID(sha)])
             tree.check()
         except Exception as exc:  # noqa: BLE001 - any failure to read is damage to report
             bad.append(f"tree {sha.decode()[:10]} at {prefix or '/'}: {type(exc).__name__}")
@@ -106,7 +113,7 @@ def _check_objects(agent) -> list[Finding]:
     return [Finding("git objects", "ok", f"{checked} objects read and checked")]
 
 
-def _check_index(agent) -> Finding:
+def _check_index(agent: Agent) -> Finding:
     from .store import sha256
 
     found, _ = agent.store.scan()
@@ -123,7 +130,7 @@ def _check_index(agent) -> Finding:
     return Finding("index", "ok", f"{len(entries)} skills indexed, matching the files")
 
 
-def _check_ledger(agent) -> Finding:
+def _check_ledger(agent: Agent) -> Finding:
     ledger = agent.ledger
     n = len(ledger)
     if not ledger.bad_lines:
@@ -143,7 +150,7 @@ def _check_ledger(agent) -> Finding:
                                          "distilled again next time")
 
 
-def _check_cache(agent) -> Finding:
+def _check_cache(agent: Agent) -> Finding:
     cache = getattr(agent.embedder, "cache", None)
     if cache is None:
         return Finding("embedding cache", "ok", "this embedder keeps no cache")

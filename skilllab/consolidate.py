@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,10 @@ from . import phrasings as phrasings_mod
 from .names import slugify, validate_skill_name
 from .runbook import Branch, Runbook
 from .skill import WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
+
+if TYPE_CHECKING:
+    from .library import Agent
+
 
 SPLIT_SIMILARITY = 0.5
 MERGE_SIMILARITY = 0.85
@@ -82,12 +87,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def _skill_text(agent, skill: Skill) -> str:
+def _skill_text(agent: Agent, skill: Skill) -> str:
     return "\n".join([skill.description, skill.section(WHEN_TO_USE), *agent.phrasings(skill.name)[:8]])
 
 
-def plan(agent, sessions: Mapping[str, str] | None = None, *, split_similarity: float = SPLIT_SIMILARITY,
-         merge_similarity: float = MERGE_SIMILARITY, proposer=None) -> Plan:
+def plan(agent: Agent, sessions: Mapping[str, str] | None = None, *, split_similarity: float = SPLIT_SIMILARITY,
+         merge_similarity: float = MERGE_SIMILARITY, proposer: Any=None) -> Plan:
     """What :func:`apply` would do to ``agent``'s library; ``sessions`` maps session id -> task.
 
     ``proposer``: an object with ``propose_consolidation(agent, sessions)`` (the ``llm``
@@ -124,7 +129,7 @@ def plan(agent, sessions: Mapping[str, str] | None = None, *, split_similarity: 
     return out
 
 
-def _proposed(agent, proposer, sessions) -> Plan:
+def _proposed(agent: Agent, proposer: Any, sessions: Any) -> Plan:
     splits, merges, usage = proposer.propose_consolidation(agent, sessions)
     out = Plan(notes=[f"proposed by {getattr(proposer, 'name', 'a model')} ({usage.get('llm_calls', 0)} calls)"])
     names = {i.name for i in agent.list()}
@@ -132,8 +137,8 @@ def _proposed(agent, proposer, sessions) -> Plan:
         rb = Runbook.of(agent.get(name))
         parts = []
         for ids in groups:
-            new = _new_name([rb.branch(i) for i in ids], [(sessions or {}).get(s, "") for i in ids
-                                                           for s in rb.branch(i).sources], names)
+            new = _new_name([rb.branch_named(i) for i in ids], [(sessions or {}).get(s, "") for i in ids
+                                                           for s in rb.branch_named(i).sources], names)
             names.add(new)
             parts.append((new, list(ids)))
         moved = {i for g in groups for i in g}
@@ -145,14 +150,14 @@ def _proposed(agent, proposer, sessions) -> Plan:
     return out
 
 
-def _seniority(agent, skill: Skill) -> tuple:
+def _seniority(agent: Agent, skill: Skill) -> tuple[Any, ...]:
     """Which of two duplicates keeps its name: more sources, then the older one (created first,
     then first committed)."""
     hist = agent.history(skill.name)
     return (-len(skill.sources), skill.meta("created"), hist[0].date if hist else "", skill.name)
 
 
-def _split_of(agent, skill: Skill, sessions: Mapping[str, str], threshold: float, names: set[str]) -> Split | None:
+def _split_of(agent: Agent, skill: Skill, sessions: Mapping[str, str], threshold: float, names: set[str]) -> Split | None:
     rb = Runbook.of(skill)
     known = [(b, [sessions[s] for s in b.sources if s in sessions]) for b in rb.branches]
     known = [(b, texts) for b, texts in known if texts]
@@ -205,7 +210,7 @@ def _new_name(branches: list[Branch], tasks: list[str], taken: set[str]) -> str:
     return validate_skill_name(name)
 
 
-def apply(agent, p: Plan, *, sessions: Mapping[str, str] | None = None, when: float | None = None,
+def apply(agent: Agent, p: Plan, *, sessions: Mapping[str, str] | None = None, when: float | None = None,
           date: str | None = None) -> list[str]:
     """Carry out ``p`` (each split or merge one commit); returns the commit ids."""
     import datetime as _dt
@@ -228,21 +233,21 @@ def _branch_items(skill: Skill, section: str, branch: Branch) -> list[str]:
     return [w for w in skill.items(section) if _plain(branch.title).lower() in w.lower()]
 
 
-def _apply_split(agent, sp: Split, sessions: Mapping[str, str], when, date: str) -> str:
+def _apply_split(agent: Agent, sp: Split, sessions: Mapping[str, str], when: Any, date: str) -> str | None:
     skill = agent.get(sp.skill)
     rb = Runbook.of(skill)
     phr = agent.phrasings(skill.name)
-    writes = []
+    writes: list[tuple[Skill, dict[str, str | bytes]]] = []
     staying = Runbook(steps=list(rb.steps), branches=[b for b in rb.branches if b.id in sp.stays], notes=rb.notes)
     # phrasings go to the group whose sources' tasks they read most like
-    groups = [staying.branches] + [[rb.branch(i) for i in ids] for _, ids in sp.parts]
+    groups = [staying.branches] + [[rb.branch_named(i) for i in ids] for _, ids in sp.parts]
     cents = []
     for g in groups:
         texts = [sessions[s] for b in g for s in b.sources if s in sessions] or [b.title for b in g]
         cents.append(_unit(np.mean(agent.embedder.embed(texts), axis=0)))
     owner = [int(np.argmax([float(_unit(v) @ c) for c in cents])) for v in agent.embedder.embed(phr)] if phr else []
     for gi, (name, ids) in enumerate(sp.parts, 1):
-        branches = [rb.branch(i) for i in ids]
+        branches = [rb.branch_named(i) for i in ids]
         mine = [p for p, o in zip(phr, owner) if o == gi]
         when_text = mine[0] if mine else skill.section(WHEN_TO_USE).splitlines()[0]
         sources = list(dict.fromkeys(s for b in branches for s in b.sources))
@@ -254,26 +259,26 @@ def _apply_split(agent, sp: Split, sessions: Mapping[str, str], when, date: str)
         new.set_meta("sources", " ".join(sources))
         Runbook(steps=list(rb.steps), branches=branches).apply(new)
         new.add_changelog(f"split from {skill.name}: {', '.join(_plain(b.title) for b in branches)}", date=date)
-        files = {phrasings_mod.PHRASINGS_FILE: phrasings_mod.render(mine or [when_text])}
+        files: dict[str, str | bytes] = {phrasings_mod.PHRASINGS_FILE: phrasings_mod.render(mine or [when_text])}
         for b in branches:
             for step in b.fix:
                 m = re.search(r"scripts/([A-Za-z0-9._-]+)", step)
                 data = agent.store.read_bundled(skill.name, f"scripts/{m.group(1)}") if m else None
-                if data is not None:
+                if m is not None and data is not None:
                     files[f"scripts/{m.group(1)}"] = data
         writes.append((new, files))
     moved = {i for _, ids in sp.parts for i in ids}
     left = skill.copy()
     staying.apply(left)
     left.set_list(WHAT_WORKED, [w for w in skill.items(WHAT_WORKED)
-                                if not any(_plain(rb.branch(i).title).lower() in w.lower() for i in moved)]
+                                if not any(_plain(rb.branch_named(i).title).lower() in w.lower() for i in moved)]
                   or skill.items(WHAT_WORKED))
-    gone = {s for i in moved for s in rb.branch(i).sources} - {s for b in staying.branches for s in b.sources}
+    gone = {s for i in moved for s in rb.branch_named(i).sources} - {s for b in staying.branches for s in b.sources}
     left.set_meta("sources", " ".join(s for s in skill.sources if s not in gone))
     left.set_meta("version", str(skill.version + 1))
     left.set_meta("updated", date)
     left.add_changelog(f"split: {', '.join(n for n, _ in sp.parts)} now hold "
-                       f"{', '.join(_plain(rb.branch(i).title) for i in sorted(moved))}", date=date)
+                       f"{', '.join(_plain(rb.branch_named(i).title) for i in sorted(moved))}", date=date)
     kept = [p for p, o in zip(phr, owner) if o == 0] or phr[:1]
     writes.insert(0, (left, {phrasings_mod.PHRASINGS_FILE: phrasings_mod.render(kept)} if phr else {}))
     return agent.apply_change(writes, [], f"split {skill.name}: {', '.join(n for n, _ in sp.parts)} "
@@ -286,7 +291,7 @@ def _description(title: str, when_text: str) -> str:
     return f"{title.rstrip('.')}. Use when {when.rstrip('.')}."[:1024]
 
 
-def _apply_merge(agent, m: Merge, when, date: str) -> str:
+def _apply_merge(agent: Agent, m: Merge, when: Any, date: str) -> str | None:
     a, b = agent.get(m.into), agent.get(m.absorbed)
     ra, rb = Runbook.of(a), Runbook.of(b)
     for br in rb.branches:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from .library import Library
 
@@ -28,7 +29,7 @@ DEMO_QUERIES = {
 }
 
 
-def build_example_library(src: Path, dest: Path, embedder="minilm", cache_dir=None) -> Library:
+def build_example_library(src: Path, dest: Path, embedder: Any = "minilm", cache_dir: Any = None) -> Library:
     """Copy the example skill folders under ``dest`` and open every agent (index built)."""
     dest = Path(dest)
     if dest.exists():
@@ -40,7 +41,7 @@ def build_example_library(src: Path, dest: Path, embedder="minilm", cache_dir=No
     return lib
 
 
-def run_demo(src: Path, dest: Path, embedder="minilm", k: int = 2) -> list[dict]:
+def run_demo(src: Path, dest: Path, embedder: Any = "minilm", k: int = 2) -> list[dict[str, Any]]:
     lib = build_example_library(src, dest, embedder)
     rows = []
     for agent_id in lib.agents():

@@ -13,9 +13,12 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from dulwich.errors import ChecksumMismatch, ObjectFormatException
 from dulwich.object_store import tree_lookup_path
+from dulwich.objects import Blob
+from dulwich.objects import Commit as GitCommit
 from dulwich.repo import Repo
 
 from .errors import SkilllabError
@@ -50,7 +53,7 @@ class Commit:
 class GitHistory:
     """A git repository rooted at an agent's folder."""
 
-    def __init__(self, root: Path, guard=None):
+    def __init__(self, root: Path, guard: Any=None) -> None:
         self.root = Path(root)
         self._repo: Repo | None = None
         self._guard = guard  # refuses a linked .git (the agent store's path check)
@@ -142,7 +145,7 @@ class GitHistory:
             except FileLocked as exc:  # a git process of someone else's, still running, or a dead one's
                 self._clear_object_lock(exc.lockfilename)
                 if attempt == 19:
-                    raise SkilllabError(f"{exc.filename}: the repository is locked by another git process; "
+                    raise SkilllabError(f"{os.fsdecode(exc.filename)}: the repository is locked by another git process; "
                                         "try again when it is done") from None
                 time.sleep(0.25)
                 self.clear_stale_locks()
@@ -186,12 +189,12 @@ class GitHistory:
         """The bytes of ``path`` as of ``commit_id``; ``None`` if it did not exist then."""
         repo = self.repo
         try:
-            commit = repo[commit_id.encode()]
+            commit = cast(GitCommit, repo[commit_id.encode()])
             try:
                 _mode, sha = tree_lookup_path(repo.object_store.__getitem__, commit.tree, path.encode())
             except KeyError:
                 return None
-            return repo.object_store[sha].data
+            return cast(Blob, repo.object_store[sha]).data
         except (*DulwichError, zlib.error, ValueError) as exc:
             raise SkilllabError(f"{self.root}/.git: {path} at {commit_id[:10]} cannot be read "
                                 f"({type(exc).__name__}: {exc}); run `skilllab check` to find the damage") from None

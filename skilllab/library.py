@@ -21,12 +21,14 @@ never lose an update.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from dulwich.objects import Commit
 from filelock import FileLock
 
 from . import lifecycle
@@ -70,7 +72,7 @@ class SkillHit:
     path: str
     own_similarity: float | None = None  # the score of the skill's own text alone (no learned phrasing)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "similarity": round(self.similarity, 6),
                 "description": self.description, "status": self.status, "path": self.path}
 
@@ -85,7 +87,7 @@ class SkillInfo:
     sources: tuple[str, ...]
     path: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = self.__dict__.copy()
         d["sources"] = list(self.sources)
         return d
@@ -107,8 +109,8 @@ class Library:
     """
 
     def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
-                 index: str = "hnsw", index_params: dict | None = None,
-                 search: SearchSettings | dict | None = None, read_only: bool = False):
+                 index: str = "hnsw", index_params: dict[str, Any] | None = None,
+                 search: SearchSettings | dict[str, Any] | None = None, read_only: bool = False):
         self.root = Path(root)
         self.embedder_spec = embedder if isinstance(embedder, str) else getattr(embedder, "id", "custom")
         self._embedder = None if isinstance(embedder, str) else embedder
@@ -119,7 +121,7 @@ class Library:
         self.read_only = read_only
 
     @property
-    def embedder(self):
+    def embedder(self) -> Any:
         if self._embedder is None:
             self._embedder = get_embedder(self.embedder_spec or DEFAULT_EMBEDDER, self.cache_dir)
         return self._embedder
@@ -209,7 +211,7 @@ class Agent:
             raise ReadOnly(f"agent {self.id!r} was opened read-only ({self.library.root}); nothing can change it")
 
     @property
-    def embedder(self):
+    def embedder(self) -> Any:
         return self.library.embedder
 
     @property
@@ -339,12 +341,12 @@ class Agent:
         e = self.index.entries.get(name)
         return e.status if e else ""
 
-    def active_units(self) -> dict[str, list[str]]:
+    def active_units(self) -> dict[str, builtins.list[str]]:
         """Each skill that can be recalled (not deprecated) and the ids of its branches."""
         return {n: list(e.branches) for n, e in self.index.entries.items() if e.status != "deprecated"}
 
     def search(self, text: str, k: int = 5, *, include_deprecated: bool = False,
-               min_similarity: float | None = None) -> list[SkillHit]:
+               min_similarity: float | None = None) -> builtins.list[SkillHit]:
         """This agent's skills nearest to ``text`` (meaning and terms fused), best first."""
         if not len(self.index) or k <= 0:
             return []
@@ -359,11 +361,11 @@ class Agent:
                                 own))
         return out
 
-    def with_branch(self, branch_id: str) -> list[str]:
+    def with_branch(self, branch_id: str) -> builtins.list[str]:
         """Skills (not deprecated) that have a branch of this id: the same resolution."""
         return sorted(n for n, e in self.index.entries.items() if branch_id in e.branches and e.status != "deprecated")
 
-    def score(self, text: str, names: list[str]) -> list[SkillHit]:
+    def score(self, text: str, names: builtins.list[str]) -> builtins.list[SkillHit]:
         """The hits ``search`` would give ``names`` for ``text``, scored exactly, best first."""
         entries = self.index.entries
         scored = self.index.score_skills(text, names)
@@ -371,7 +373,7 @@ class Agent:
                          str(self.store.skill_dir(n) / "SKILL.md"), own) for n, (sc, own) in scored.items()]
         return sorted(hits, key=lambda h: -h.similarity)
 
-    def nearest_neighbour_similarities(self) -> list[float]:
+    def nearest_neighbour_similarities(self) -> builtins.list[float]:
         """Each skill's dense similarity (own text) to its nearest other skill of this agent: a
         measure of sprawl."""
         names = self.names()
@@ -390,7 +392,7 @@ class Agent:
     # ---- writing ---------------------------------------------------------------------------
     def write(self, skill: Skill, message: str, *, when: float | None = None,
               files: dict[str, str | bytes] | None = None, renamed_from: str | None = None,
-              intent: dict | None = None) -> str | None:
+              intent: dict[str, Any] | None = None) -> str | None:
         """Validate, write atomically, commit with ``message`` and update the index.
 
         ``files`` are bundled files to write beside SKILL.md (``scripts/NAME.sh``); ``renamed_from``
@@ -415,7 +417,7 @@ class Agent:
             self._after_write(skill)
             return cid
 
-    def _apply(self, change: Change, record: dict | None) -> str | None:
+    def _apply(self, change: Change, record: dict[str, Any] | None) -> str | None:
         """Record ``change`` as the intent, apply and commit it; the intent stays while ``record``
         still has to reach the ledger (the caller clears it), and goes at once otherwise."""
         atomic_write(self._intent_path(), json.dumps({**change.to_json(), "parent": self.store.git.head(),
@@ -425,7 +427,7 @@ class Agent:
             self.clear_intent()
         return cid
 
-    def apply_change(self, writes: list[tuple[Skill, dict[str, str | bytes]]], deletes: list[str], message: str,
+    def apply_change(self, writes: builtins.list[tuple[Skill, dict[str, str | bytes]]], deletes: builtins.list[str], message: str,
                      *, when: float | None = None) -> str | None:
         """Write ``writes`` (skill, bundled files) and delete ``deletes`` as one commit (a split or a
         merge). Every written skill is validated first; a crash part-way is finished by
@@ -443,8 +445,8 @@ class Agent:
             self.flush()
             return cid
 
-    def consolidate(self, sessions=None, *, dry_run: bool = False, when: float | None = None,
-                    date: str | None = None, **thresholds):
+    def consolidate(self, sessions: Any=None, *, dry_run: bool = False, when: float | None = None,
+                    date: str | None = None, **thresholds: Any) -> Any:
         """Split skills holding unrelated problems and merge duplicates (see
         :mod:`skilllab.consolidate`); ``sessions`` (session id -> task, or sessions) lets it see
         what each branch's sources were asked. Returns the plan; with ``dry_run`` nothing is written."""
@@ -497,7 +499,7 @@ class Agent:
             record = intent.get("record") or {}
             done = []
             head = self.store.git.head()
-            last = self.store.git.repo[head.encode()].message.decode("utf-8", "replace").strip() if head else ""
+            last = cast(Commit, self.store.git.repo[head.encode()]).message.decode("utf-8", "replace").strip() if head else ""
             committed = last == intent.get("message") and ("parent" not in intent or head != intent["parent"])
             if not committed:
                 if change is not None:
@@ -555,7 +557,7 @@ class Agent:
             self.problems.append(Problem(str(self.store.skill_dir(name)), str(exc)))
             return b""
 
-    def phrasings(self, name: str) -> list[str]:
+    def phrasings(self, name: str) -> builtins.list[str]:
         """The task phrasings skill ``name`` has met (its ``references/phrasings.md``)."""
         return phrasings_mod.parse(self._phrasing_bytes(name).decode("utf-8", "replace"))
 
@@ -569,7 +571,7 @@ class Agent:
             self._synced_head = self.store.git.head()
             return cid
 
-    def history(self, name: str) -> list[Version]:
+    def history(self, name: str) -> builtins.list[Version]:
         return self.versions.history(name)
 
     def read_rev(self, name: str, rev: int | str) -> Skill:
@@ -640,7 +642,7 @@ class Agent:
         return self._usage
 
     def recall(self, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,
-               record_use: bool = True, when: str | None = None) -> list[SkillHit]:
+               record_use: bool = True, when: str | None = None) -> builtins.list[SkillHit]:
         """Skills for ``task`` before it starts: best first, none below ``min_similarity``."""
         return recall_mod.recall(self, task, k, min_similarity, record_use=record_use, when=when)
 
@@ -665,7 +667,7 @@ class Agent:
                    when: float | None = None) -> str | None:
         return lifecycle.reactivate(self, name, reason, date=date, when=when)
 
-    def stale(self, days: int, *, now: Any = None) -> list[StaleSkill]:
+    def stale(self, days: int, *, now: Any = None) -> builtins.list[StaleSkill]:
         return lifecycle.stale(self, days, now=now)
 
     def diff(self, name: str, v1: int, v2: int) -> str:

@@ -11,9 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .errors import SkillNotFound
 from .skill import today
+
+if TYPE_CHECKING:
+    from .library import Agent
+
 
 
 @dataclass(frozen=True)
@@ -24,11 +29,11 @@ class StaleSkill:
     last_used: str | None
     reason: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
 
 
-def record_outcome(agent, name: str, success: bool, *, when: str | None = None) -> str:
+def record_outcome(agent: Agent, name: str, success: bool, *, when: str | None = None) -> str:
     """Record whether a task that followed skill ``name`` succeeded; returns the skill's status.
 
     If ``drift_failures`` of the last ``drift_window`` outcomes failed, an active skill is set to
@@ -49,7 +54,7 @@ def record_outcome(agent, name: str, success: bool, *, when: str | None = None) 
         return status
 
 
-def set_status(agent, name: str, status: str, reason: str, *, date: str | None = None,
+def set_status(agent: Agent, name: str, status: str, reason: str, *, date: str | None = None,
                when: float | None = None) -> str | None:
     with agent.lock():
         skill = agent.get(name)
@@ -63,16 +68,16 @@ def set_status(agent, name: str, status: str, reason: str, *, date: str | None =
         return agent.write(skill, f"{verb} {name}: {reason}", when=when)
 
 
-def deprecate(agent, name: str, reason: str = "deprecated by hand", **kw) -> str | None:
+def deprecate(agent: Agent, name: str, reason: str = "deprecated by hand", **kw: Any) -> str | None:
     """Keep the skill on disk and in history, but never recall it again."""
     return set_status(agent, name, "deprecated", reason, **kw)
 
 
-def reactivate(agent, name: str, reason: str = "reactivated by hand", **kw) -> str | None:
+def reactivate(agent: Agent, name: str, reason: str = "reactivated by hand", **kw: Any) -> str | None:
     return set_status(agent, name, "active", reason, **kw)
 
 
-def stale(agent, days: int, *, now: _dt.datetime | None = None) -> list[StaleSkill]:
+def stale(agent: Agent, days: int, *, now: _dt.datetime | None = None) -> list[StaleSkill]:
     """Skills neither updated nor used for ``days`` days, and skills in review, with why."""
     now = now or _dt.datetime.now(_dt.UTC)
     cutoff = now - _dt.timedelta(days=days)
@@ -95,7 +100,7 @@ def stale(agent, days: int, *, now: _dt.datetime | None = None) -> list[StaleSki
     return out
 
 
-def diff(agent, name: str, v1: int, v2: int) -> str:
+def diff(agent: Agent, name: str, v1: int, v2: int) -> str:
     """Unified diff of skill ``name`` between its versions ``v1`` and ``v2``."""
     a = agent.read_version(name, v1).render()
     b = agent.read_version(name, v2).render()

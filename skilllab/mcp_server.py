@@ -45,7 +45,7 @@ INSTRUCTIONS = (
 
 
 def build_server(library: Library, agent_id: str, *, distiller: str = "extractive",
-                 min_similarity: float = DEFAULT_MIN_SIMILARITY, queue: bool = True):
+                 min_similarity: float = DEFAULT_MIN_SIMILARITY, queue: bool = True) -> Any:
     """The :class:`~mcp.server.mcpserver.MCPServer` for ``agent_id`` of ``library`` (its queue
     worker started when ``queue``). The server object has ``skilllab_queue`` (or None) so the
     caller can stop the worker."""
@@ -59,7 +59,7 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
     lock = threading.Lock()
     work = DistillQueue(library, agent_id, distiller).start() if queue else None
 
-    def call(name: str, args: dict) -> dict:
+    def call(name: str, args: dict[str, Any]) -> dict[str, Any]:
         with lock:
             agent.refresh()  # the worker (or another process) may have written since
             out = tools.call(name, args)
@@ -69,7 +69,9 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
         return out
 
     class SkillServer(MCPServer):
-        async def list_resources(self):  # every current skill, not a list frozen at start-up
+        skilllab_queue: DistillQueue | None = None
+
+        async def list_resources(self) -> Any:  # every current skill, not a list frozen at start-up
             from mcp.types import Resource
 
             with lock:
@@ -82,17 +84,17 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
 
     @server.tool(description="Find this agent's skills (runbooks) by meaning. Returns name, description, "
                              "similarity and status, best first; nothing below the recall floor.")
-    def search_skills(query: str, k: int = 5, min_similarity: float | None = None, record_use: bool = True) -> dict:
+    def search_skills(query: str, k: int = 5, min_similarity: float | None = None, record_use: bool = True) -> dict[str, Any]:
         return call("search_skills", {"query": query, "k": k, "min_similarity": min_similarity,
                                       "record_use": record_use})
 
     @server.tool(description="Load one skill's full runbook (Markdown) by name.")
-    def load_skill(name: str) -> dict:
+    def load_skill(name: str) -> dict[str, Any]:
         return call("load_skill", {"name": name})
 
     @server.tool(description="After a task that followed a skill, record whether it worked; skills that "
                              "keep failing are marked for review.")
-    def record_outcome(name: str, success: bool) -> dict:
+    def record_outcome(name: str, success: bool) -> dict[str, Any]:
         with lock:
             agent.refresh()
             try:
@@ -108,7 +110,7 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
     @server.tool(description="Submit a finished session (the skilllab session format: session_id, "
                              "agent_id, started_at, task, messages, outcome) for distillation. It is "
                              "spooled and distilled in the background; the call returns at once.")
-    def submit_session(session: dict[str, Any]) -> dict:
+    def submit_session(session: dict[str, Any]) -> dict[str, Any]:
         if work is None:
             raise ToolError("this server was started without a distillation queue (--no-queue)")
         session = {**session, "agent_id": session.get("agent_id") or agent_id}
@@ -131,8 +133,8 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
             raise ResourceNotFoundError(f"skill {name!r} not found")
         return skill.render()
 
-    @server.custom_route(SEARCH_ROUTE, methods=["POST"], include_in_schema=False)
-    async def search_route(request):
+    @server.custom_route(SEARCH_ROUTE, methods=["POST"], include_in_schema=False)  # type: ignore[untyped-decorator]
+    async def search_route(request: Any) -> Any:
         """``search_skills`` as one plain JSON POST, for ``skilllab search``/``recall`` in another
         process: no MCP session to set up and no MCP client to import, so a search through a
         running server costs little more than starting Python."""
@@ -185,7 +187,7 @@ def serve(library: Library, agent_id: str, *, transport: str = "stdio", port: in
 SERVER_FILE = "state/server.json"
 
 
-def _announce(library: Library, agent_id: str, port: int):
+def _announce(library: Library, agent_id: str, port: int) -> Any:
     """Write ``state/server.json`` so ``skilllab search``/``recall`` reuse this server."""
     from ._fs import write_json
     from .store import AgentStore
@@ -195,7 +197,7 @@ def _announce(library: Library, agent_id: str, port: int):
     return path
 
 
-def running_server(library_root, agent_id: str, embedder: str) -> str | None:
+def running_server(library_root: Any, agent_id: str, embedder: str) -> str | None:
     """The URL of a live HTTP server for this library, agent and embedder (as named on the command
     line), or None."""
     from ._fs import read_json
@@ -212,7 +214,7 @@ def running_server(library_root, agent_id: str, embedder: str) -> str | None:
         return None
 
 
-def call_remote(url: str, tool: str, args: dict, timeout: float = 30.0) -> dict:
+def call_remote(url: str, tool: str, args: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
     """Call ``tool`` on the server whose MCP endpoint is ``url``; raises ``OSError`` when it cannot be
     reached. ``search_skills`` goes through the server's plain JSON route (stdlib only, no MCP
     session); any other tool through the MCP client."""
@@ -227,7 +229,8 @@ def call_remote(url: str, tool: str, args: dict, timeout: float = 30.0) -> dict:
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return json.loads(resp.read().decode("utf-8"))
+                answer: dict[str, Any] = json.loads(resp.read().decode("utf-8"))
+                return answer
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read().decode("utf-8")).get("error")
@@ -242,10 +245,10 @@ def call_remote(url: str, tool: str, args: dict, timeout: float = 30.0) -> dict:
     import anyio
     from mcp import Client
 
-    async def go():
+    async def go() -> Any:
         async with Client(url, read_timeout_seconds=timeout) as client:
             res = await client.call_tool(tool, args)
-            text = res.content[0].text if res.content else "{}"
+            text = getattr(res.content[0], "text", "{}") if res.content else "{}"
             if res.is_error:
                 raise SkilllabError(text)
             return json.loads(text)

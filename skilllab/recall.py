@@ -8,7 +8,11 @@ hit counts as a use of the skill (batched, no commit).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .library import Agent
+
 
 if TYPE_CHECKING:
     from .library import SkillHit
@@ -17,7 +21,7 @@ DEFAULT_MIN_SIMILARITY = 0.45
 DEFAULT_BUDGET_CHARS = 6000
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name == "RecallHit":  # one hit type: recall returns SkillHit (kept importable under the old name)
         from .library import SkillHit
 
@@ -25,7 +29,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-def recall(agent, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,
+def recall(agent: Agent, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY, *,
            record_use: bool = True, when: str | None = None) -> list[SkillHit]:
     """The agent's best skills for ``task``, best first, none below ``min_similarity``."""
     out = agent.search(task, k=k, min_similarity=min_similarity)
@@ -35,7 +39,7 @@ def recall(agent, task: str, k: int = 3, min_similarity: float = DEFAULT_MIN_SIM
     return out
 
 
-def recall_context(agent, task: str, *, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY,
+def recall_context(agent: Agent, task: str, *, k: int = 3, min_similarity: float = DEFAULT_MIN_SIMILARITY,
                    budget_chars: int = DEFAULT_BUDGET_CHARS, when: str | None = None) -> str:
     """A prompt-ready block: the best skills' full text, each under its name, within the budget.
 
@@ -98,12 +102,12 @@ class SkillTools:
     name that does not exist, answers "not found".
     """
 
-    def __init__(self, agent, *, min_similarity: float = 0.0):
+    def __init__(self, agent: Agent, *, min_similarity: float = 0.0) -> None:
         self.agent = agent
         self.min_similarity = min_similarity
         self.definitions = TOOLS
 
-    def handle(self, call) -> dict:
+    def handle(self, call: Any) -> dict[str, Any]:
         """One tool call (an openai ``ChatCompletionMessageToolCall`` or its dict) -> a tool message."""
         cid = _get(call, "id")
         fn = _get(call, "function")
@@ -117,11 +121,11 @@ class SkillTools:
             result = {"error": f"bad arguments for {name}: {exc}"}
         return {"role": "tool", "tool_call_id": cid, "content": json.dumps(result, ensure_ascii=False)}
 
-    def handle_message(self, message) -> list[dict]:
+    def handle_message(self, message: Any) -> list[dict[str, Any]]:
         """Every tool call of an assistant message, answered in order."""
         return [self.handle(c) for c in (_get(message, "tool_calls") or [])]
 
-    def call(self, name: str, args: dict) -> dict:
+    def call(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         """Answer tool ``name`` with ``args``: the result, or ``{"error": ...}`` (also what the MCP
         server answers with)."""
         from .errors import SkilllabError
@@ -140,7 +144,7 @@ class SkillTools:
             return {"results": [{"name": h.name, "description": h.description,
                                  "similarity": round(h.similarity, 3), "status": h.status} for h in hits]}
         if name == "load_skill":
-            skill_name = args.get("name")
+            skill_name = str(args.get("name") or "")
             try:  # a name a merge or rename retired still finds the skill that carries it
                 skill = self.agent.get(self.agent.resolve(skill_name))
             except SkilllabError:
@@ -152,7 +156,7 @@ class SkillTools:
         return {"error": f"unknown tool {name!r}"}
 
 
-def _get(obj, key):
+def _get(obj: Any, key: Any) -> Any:
     if obj is None:
         return None
     return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)

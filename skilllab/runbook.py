@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .names import slugify
@@ -89,7 +90,7 @@ def branch_id(key: str, title: str = "") -> str:
     return slugify(title or NO_CHANGE, max_len=48) if title else "no-change"
 
 
-def resolution_key(keys) -> str:
+def resolution_key(keys: Iterable[str]) -> str:
     """The canonical resolution key of a set of action keys (sorted, joined by `` + ``)."""
     return " + ".join(sorted(set(k for k in keys if k)))
 
@@ -166,6 +167,13 @@ class Runbook:
 
     def branch(self, branch_id_: str | None) -> Branch | None:
         return next((b for b in self.branches if b.id == branch_id_), None)
+
+    def branch_named(self, branch_id_: str) -> Branch:
+        """The branch with this id; raises ``KeyError`` when the runbook has none."""
+        found = self.branch(branch_id_)
+        if found is None:
+            raise KeyError(branch_id_)
+        return found
 
     def find(self, keys: frozenset[str]) -> Branch | None:
         """The branch whose resolution is exactly ``keys`` (the empty set finds the no-change branch)."""

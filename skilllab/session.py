@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .distill.actions import Action
 
 
 def content_text(content: Any) -> str:
@@ -49,11 +52,11 @@ class ToolStep:
     output: str
     index: int  # position of the call among the session's calls
     answered: bool  # a tool message answered it
-    args: dict | None = None  # the arguments parsed (None when they are not a JSON object)
+    args: dict[str, Any] | None = None  # the arguments parsed (None when they are not a JSON object)
     raw: str | None = None  # for command-bearing tools, the command string itself
 
     @property
-    def action(self):
+    def action(self) -> Action:
         """What the call did (read, write or handoff) and its value-free key; see :mod:`skilllab.distill.actions`."""
         from .distill.actions import classify_tool
 
@@ -63,7 +66,7 @@ class ToolStep:
 COMMAND_KEYS = ("cmd", "command", "query", "sql", "args", "script", "code", "input")
 
 
-def parse_arguments(arguments: str) -> dict | None:
+def parse_arguments(arguments: str) -> dict[str, Any] | None:
     """The JSON arguments of a call as a dict, or None when they are not a JSON object."""
     try:
         args = json.loads(arguments) if arguments else {}
@@ -72,7 +75,7 @@ def parse_arguments(arguments: str) -> dict | None:
     return args if isinstance(args, dict) else None
 
 
-def raw_command(args: dict | None, tool: str | None = None) -> str | None:
+def raw_command(args: dict[str, Any] | None, tool: str | None = None) -> str | None:
     """The command string a call of a command-bearing ``tool`` (``shell``, ``kubectl``...) carries
     (``cmd``, ``command``...); None for other tools, whose arguments are values."""
     if not args:
@@ -84,8 +87,9 @@ def raw_command(args: dict | None, tool: str | None = None) -> str | None:
             return None
     strs = [v for v in args.values() if isinstance(v, str)]
     for key in COMMAND_KEYS:
-        if isinstance(args.get(key), str):
-            return args[key]
+        value = args.get(key)
+        if isinstance(value, str):
+            return value
     if len(args) == 1 and strs:
         return strs[0]
     if isinstance(args.get("command"), list) and all(isinstance(x, str) for x in args["command"]):
@@ -99,17 +103,17 @@ class Session:
     agent_id: str
     started_at: str
     task: str
-    messages: list[dict]
+    messages: list[dict[str, Any]]
     success: bool
     reward: float | None = None
     summary: str | None = None
     ended_at: str | None = None
-    labels: dict = field(default_factory=dict)
-    metadata: dict = field(default_factory=dict)
+    labels: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     origin: tuple[str, int] | None = field(default=None, compare=False, repr=False)  # (file, line) it was read from
 
     @classmethod
-    def from_dict(cls, d: dict, where: tuple[str, int] = ("<session>", 0), *, checked: bool = False) -> Session:
+    def from_dict(cls, d: dict[str, Any], where: tuple[str, int] = ("<session>", 0), *, checked: bool = False) -> Session:
         """A session from its JSON object, validated exactly as the corpus reader validates a line
         (:func:`skilllab.corpus.check_session`): a bad field raises
         :class:`~skilllab.corpus.CorpusError` naming it (``where`` says which file and line)."""
@@ -128,7 +132,7 @@ class Session:
             origin=where if where[0] != "<session>" else None,
         )
 
-    def to_dict(self, *, with_labels: bool = True) -> dict:
+    def to_dict(self, *, with_labels: bool = True) -> dict[str, Any]:
         d = {"session_id": self.session_id, "agent_id": self.agent_id, "started_at": self.started_at,
              "task": self.task, "messages": self.messages,
              "outcome": {"success": self.success, "reward": self.reward, "summary": self.summary}}

@@ -18,7 +18,7 @@ DEFAULT_NOVELTY_BAR = 0.5
 SETTINGS_FILE = "agent.toml"
 
 
-def check_bar(value, where: str = "novelty_bar") -> float:
+def check_bar(value: object, where: str = "novelty_bar") -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
         raise ConfigError(f"{where}: {value!r} must be a number from 0 to 1 (higher is stricter)")
     return float(value)

@@ -17,6 +17,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -65,12 +66,12 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class Skill:
     """One skill document. Build with :meth:`new` or :meth:`parse`; write with :meth:`render`."""
 
-    def __init__(self, front: dict, preamble: str = "", sections: list[Section] | None = None):
+    def __init__(self, front: dict[str, Any], preamble: str = "", sections: list[Section] | None = None):
         self.front = dict(front)
         self.preamble = preamble
         self.sections: list[Section] = list(sections or [])
         self._raw: str | None = None
-        self._snapshot = None
+        self._snapshot: tuple[dict[str, Any], str, tuple[Section, ...]] | None = None
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -154,7 +155,7 @@ class Skill:
         return other
 
     # ---- rendering ------------------------------------------------------------------------
-    def _state(self):
+    def _state(self) -> tuple[dict[str, Any], str, tuple[Section, ...]]:
         return (copy.deepcopy(self.front), self.preamble, tuple(self.sections))
 
     @property
@@ -178,11 +179,11 @@ class Skill:
     # ---- front matter ---------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.front["name"]
+        return str(self.front["name"])
 
     @property
     def description(self) -> str:
-        return self.front["description"]
+        return str(self.front["description"])
 
     @description.setter
     def description(self, value: str) -> None:
@@ -190,7 +191,8 @@ class Skill:
 
     @property
     def metadata(self) -> dict[str, str]:
-        return self.front.setdefault("metadata", {})
+        meta: dict[str, str] = self.front.setdefault("metadata", {})
+        return meta
 
     def meta(self, key: str, default: str = "") -> str:
         return self.metadata.get(META_PREFIX + key, default)

@@ -13,6 +13,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
+
+from dulwich.objects import Commit as GitCommit
+from dulwich.objects import Tree
 
 from ._fs import atomic_write
 from .errors import SkillNotFound, SkillParseError, UnsafePath
@@ -68,8 +72,8 @@ class Change:
     message: str
     when: float | None = None
 
-    def to_json(self) -> dict:
-        files: dict[str, dict | None] = {}
+    def to_json(self) -> dict[str, Any]:
+        files: dict[str, dict[str, Any] | None] = {}
         for rel, data in self.files.items():
             if data is None:
                 files[rel] = None
@@ -81,7 +85,7 @@ class Change:
         return {"message": self.message, "when": self.when, "files": files, "drop": list(self.drop)}
 
     @classmethod
-    def from_json(cls, d: dict) -> Change:
+    def from_json(cls, d: dict[str, Any]) -> Change:
         files: dict[str, bytes | None] = {}
         for rel, v in d["files"].items():
             if v is None:
@@ -345,12 +349,12 @@ class AgentStore:
         tracked: dict[str, bytes] = {}
         if head is not None:
             repo = self.git.repo
-            tree = repo[repo[head.encode()].tree]
+            tree = cast(Tree, repo[cast(GitCommit, repo[head.encode()]).tree])
             if b"skills" in tree:
-                skills_tree = repo[tree[b"skills"][1]]
+                skills_tree = cast(Tree, repo[tree[b"skills"][1]])
                 for item in skills_tree.items():
                     sub = repo[item.sha]
-                    if hasattr(sub, "items") and SKILL_FILE.encode() in sub:
+                    if isinstance(sub, Tree) and SKILL_FILE.encode() in sub:
                         tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
         return tracked
 
@@ -417,7 +421,8 @@ class AgentStore:
 
     def _version(self, rev: int, c: Commit, name: str) -> Version:
         data = self.git.read(self.relpath(name), c.id)
-        version, sources = None, ()
+        version: int | None = None
+        sources: tuple[str, ...] = ()
         if data is not None:
             try:
                 sk = self.parse(name, data)

@@ -12,8 +12,10 @@ costs at most the counts of the last moments, never a skill.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ._fs import read_json, write_json
 
@@ -34,12 +36,12 @@ class UsageStats:
     recent: list[int] = field(default_factory=list)  # 1 = success, 0 = failure, oldest first
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> UsageStats:
+    def from_dict(cls, d: dict[str, Any] | None) -> UsageStats:
         d = d or {}
         return cls(int(d.get("uses", 0)), d.get("last_used"), int(d.get("successes", 0)),
                    int(d.get("failures", 0)), [int(x) for x in d.get("recent", [])][-RECENT:])
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def recent_failures(self, window: int) -> int:
@@ -47,7 +49,8 @@ class UsageStats:
 
 
 class UsageBook:
-    def __init__(self, skills_dir: Path, lock, batch_size: int = 32, *, read_only: bool = False, guard=None):
+    def __init__(self, skills_dir: Path, lock: Any, batch_size: int = 32, *, read_only: bool = False,
+                 guard: Callable[[str], Path] | None = None):
         self.skills_dir = Path(skills_dir)
         self.lock = lock
         self.batch_size = batch_size

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import asdict
+from typing import Any
 
 from .common import add_json, add_library_args, open_agent, print_json
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("agent", help="show or change an agent's settings")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     v = verbs.add_parser("show", help="print the agent's settings")
@@ -21,7 +23,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_set)
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     agent = open_agent(args)
     data = {"agent": agent.id, "skills": len(agent), **asdict(agent.settings)}
     if args.json:
@@ -32,7 +34,7 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_set(args) -> int:
+def cmd_set(args: argparse.Namespace) -> int:
     agent = open_agent(args, create=True)
     old = agent.settings.novelty_bar
     agent.set_novelty_bar(args.bar, args.reason)

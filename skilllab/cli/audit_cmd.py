@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from typing import Any
 
 from .common import print_json
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("audit", help="look for secrets in a library, its git history, sidecars and run folders",
                        description="Scan files, every git object, the ledger, the queue and the embedding cache "
                                    "for secret shapes and report path + kind (never the value). Exit status 1 "
@@ -23,7 +25,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_audit)
 
 
-def _targets(args) -> list[str]:
+def _targets(args: argparse.Namespace) -> list[str]:
     from pathlib import Path
 
     from ..embed.cache import default_cache_dir
@@ -40,7 +42,7 @@ def _targets(args) -> list[str]:
     return out
 
 
-def cmd_audit(args) -> int:
+def cmd_audit(args: argparse.Namespace) -> int:
     from ..audit import audit, fix
     from ..errors import SkilllabError
 

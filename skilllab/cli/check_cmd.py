@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from ..check import check_agent
 from ..errors import SkillNotFound
 from .common import add_json, add_library_args, library, print_json, print_table
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("check", help="verify an agent's files, history, index and ledger; rebuild what is derived")
     add_library_args(p, agent_required=False)
     add_json(p)
     p.set_defaults(func=cmd_check)
 
 
-def cmd_check(args) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     lib = library(args)
     ids = [args.agent] if args.agent else lib.agents()
     if not ids:

@@ -6,8 +6,13 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..library import Library
+
+if TYPE_CHECKING:
+    from ..library import Agent
+
 
 
 def add_library_args(p: argparse.ArgumentParser, agent: bool = True, agent_required: bool = True) -> None:
@@ -56,22 +61,22 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
-def library(args, read_only: bool = False) -> Library:
+def library(args: argparse.Namespace, read_only: bool = False) -> Library:
     return Library(args.library, embedder=args.embedder, read_only=read_only)
 
 
-def open_agent(args, create: bool = False, read_only: bool = False):
+def open_agent(args: argparse.Namespace, create: bool = False, read_only: bool = False) -> Any:
     """The agent the arguments name. ``read_only``: a command that only reads opens it so that it
     can commit nothing and write no index (an index made another way is built in memory)."""
     return library(args, read_only=read_only).agent(args.agent, create=create)
 
 
-def print_json(obj) -> None:
+def print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
 
 
-def print_table(rows: list[dict], columns: list[str]) -> None:
+def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     if not rows:
         print("(none)")
         return
@@ -81,12 +86,12 @@ def print_table(rows: list[dict], columns: list[str]) -> None:
         print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns).rstrip())
 
 
-def warn_problems(agent) -> None:
+def warn_problems(agent: Agent) -> None:
     for p in agent.problems:
         print(f"skilllab: warning: {p}", file=sys.stderr)
 
 
-def remote(args, tool: str, call_args: dict) -> list[dict] | None:
+def remote(args: argparse.Namespace, tool: str, call_args: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The hits from a running ``skilllab mcp --http`` server of this library, agent and embedder
     (the model is already loaded there), or None to search in this process."""
     from ..mcp_server import call_remote, running_server
@@ -95,6 +100,7 @@ def remote(args, tool: str, call_args: dict) -> list[dict] | None:
     if url is None:
         return None
     try:
-        return call_remote(url, tool, call_args)["results"]
+        rows: list[dict[str, Any]] = call_remote(url, tool, call_args)["results"]
+        return rows
     except OSError:
         return None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from .common import add_json, add_library_args, bar_value, open_agent, print_json
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("consolidate", help="split over-merged skills and merge duplicates (--dry-run: plan only)")
     add_library_args(p)
     p.add_argument("--sessions", action="append", metavar="FILE",
@@ -23,7 +26,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_consolidate)
 
 
-def cmd_consolidate(args) -> int:
+def cmd_consolidate(args: argparse.Namespace) -> int:
     from ..corpus import iter_corpus
 
     sessions = None

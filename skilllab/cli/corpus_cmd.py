@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
+from pathlib import Path
 from statistics import mean, median
+from typing import Any
 
 from ..corpus import iter_corpus, validate_corpus
 from ..errors import SkilllabError
 from .common import add_json, positive_int, print_json
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("corpus", help="validate, describe or generate session corpora")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     v = verbs.add_parser("validate", help="report every bad line as file:line:field")
@@ -49,7 +52,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_schema)
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     n, problems = validate_corpus(args.file)
     if args.json:
         print_json({"good": n, "problems": [p.__dict__ for p in problems]})
@@ -62,8 +65,8 @@ def cmd_validate(args) -> int:
     return 0
 
 
-def cmd_stats(args) -> int:
-    problems: list = []
+def cmd_stats(args: argparse.Namespace) -> int:
+    problems: list[Any] = []
     sessions = list(iter_corpus(args.file, lenient=args.lenient, problems=problems))
     if not sessions:
         raise SkilllabError(f"{args.file}: no sessions")
@@ -89,7 +92,7 @@ def cmd_stats(args) -> int:
     return 0
 
 
-def cmd_generate(args) -> int:
+def cmd_generate(args: argparse.Namespace) -> int:
     from ..lab.corpus_gen import generate_to_file
 
     if args.planted_secrets:
@@ -99,8 +102,8 @@ def cmd_generate(args) -> int:
         from ..lab.corpus_gen.secrets import planted_corpus
 
         sessions, planted = planted_corpus(args.seed)
-        atomic_write(args.out, "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sessions))
-        atomic_write(f"{args.out}.values.json", json.dumps(planted, indent=1))
+        atomic_write(Path(args.out), "".join(json.dumps(s, ensure_ascii=False) + "\n" for s in sessions))
+        atomic_write(Path(f"{args.out}.values.json"), json.dumps(planted, indent=1))
         kinds = len({p["kind"] for p in planted})
         print(f"wrote {len(sessions)} sessions ({kinds} credential shapes x {len(sessions) // kinds} positions) "
               f"to {args.out}; the planted values to {args.out}.values.json")
@@ -110,7 +113,7 @@ def cmd_generate(args) -> int:
     return 0
 
 
-def cmd_import(args) -> int:
+def cmd_import(args: argparse.Namespace) -> int:
     import json
     import os
 
@@ -146,7 +149,7 @@ def cmd_import(args) -> int:
     return 0 if n else 1
 
 
-def cmd_schema(args) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
     from ..corpus import SCHEMA_PATH
 
     sys.stdout.write(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
 from ..demo import EXAMPLES, run_demo
 from .common import print_json, print_table
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="build a library from bundled example skills and search it")
     p.add_argument("--examples", default=str(EXAMPLES),
                    help="folder of <agent>/<skill>/SKILL.md (default: the examples shipped with skilllab)")
@@ -18,7 +20,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     rows = run_demo(Path(args.examples), Path(args.out), args.embedder)
     if args.json:
         print_json(rows)

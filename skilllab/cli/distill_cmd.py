@@ -6,8 +6,10 @@ any session ended in ``error`` (a distiller call that failed: it is tried again 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
+from typing import Any
 
 from ..corpus import read_corpus
 from ..distill import DistillOptions, distill_sessions, get_distiller
@@ -15,7 +17,7 @@ from ..distill.flow import OUTCOMES
 from .common import add_json, add_library_args, bar_value, library, positive_int, print_json
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("distill", help="distill finished sessions (JSONL) into skills")
     p.add_argument("sessions", help="a JSONL file of sessions (see docs/session-format.md)")
     add_library_args(p, agent=False)
@@ -37,7 +39,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_distill)
 
 
-def cmd_distill(args) -> int:
+def cmd_distill(args: argparse.Namespace) -> int:
     sessions, problems = read_corpus(args.sessions, lenient=args.lenient)
     for prob in problems:
         print(f"skilllab: skipped {prob}", file=sys.stderr)
@@ -47,7 +49,7 @@ def cmd_distill(args) -> int:
                              failed_to_dead_ends=args.failed_to_dead_ends, retry_errors=args.retry_errors,
                              max_attempts=args.max_attempts)
     lib = library(args)
-    agents: dict = {}
+    agents: dict[str, Any] = {}
     results = []
     try:
         for _s, res in distill_sessions(lib, sessions, dist, options=options, agents=agents):

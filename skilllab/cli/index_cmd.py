@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from ..errors import SkillNotFound
 from .common import add_json, add_library_args, library, print_json, warn_problems
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("index", help="maintain the vector index")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     v = verbs.add_parser("rebuild", help="rebuild the index of one agent, or of every agent")
@@ -15,7 +18,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_rebuild)
 
 
-def cmd_rebuild(args) -> int:
+def cmd_rebuild(args: argparse.Namespace) -> int:
     lib = library(args)
     ids = [args.agent] if args.agent else lib.agents()
     if not ids:

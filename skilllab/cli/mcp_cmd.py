@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from .common import add_library_args, positive_int
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("mcp", help="serve an agent's skills to MCP clients (search, load, outcomes, sessions)",
                        description="Serve one agent's skill library over MCP: tools search_skills, load_skill, "
                                    "record_outcome, submit_session; each skill as a skill://NAME resource.")
@@ -17,7 +20,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_mcp)
 
 
-def cmd_mcp(args) -> int:
+def cmd_mcp(args: argparse.Namespace) -> int:
     import logging
 
     from ..library import Library

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from ..recall import DEFAULT_BUDGET_CHARS, DEFAULT_MIN_SIMILARITY
 from .common import add_json, add_library_args, bar_value, open_agent, positive_int, print_json, print_table, remote
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("recall", help="skills to surface before a task (or the context block)")
     p.add_argument("task")
     p.add_argument("-k", type=positive_int, default=3)
@@ -18,7 +21,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_recall)
 
 
-def cmd_recall(args) -> int:
+def cmd_recall(args: argparse.Namespace) -> int:
     rows = None if args.context else remote(args, "search_skills", {
         "query": args.task, "k": args.k, "min_similarity": args.min_similarity, "record_use": True})
     if rows is not None:
@@ -39,7 +42,7 @@ def cmd_recall(args) -> int:
         agent.close()
 
 
-def _print_hits(args, rows: list[dict]) -> int:
+def _print_hits(args: argparse.Namespace, rows: list[dict[str, Any]]) -> int:
     if args.json:
         print_json(rows)
     elif not rows:

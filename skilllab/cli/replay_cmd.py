@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from .common import positive_int, print_json
 
 
-def _config_args(p) -> None:
+def _config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("corpus", help="a JSONL session corpus")
     p.add_argument("--config", help="a TOML file of replay settings")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -16,7 +18,7 @@ def _config_args(p) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("replay", help="replay a corpus through recall and distillation; write a run folder")
     _config_args(p)
     p.add_argument("--out", help="run folder (default: results/<utc>_<corpus>_<hash8>)")
@@ -41,7 +43,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_compare)
 
 
-def cmd_replay(args) -> int:
+def cmd_replay(args: argparse.Namespace) -> int:
     from ..lab.config import ReplayConfig
     from ..lab.replay import run_replay, summary_table
 
@@ -51,6 +53,7 @@ def cmd_replay(args) -> int:
         overrides.append("compare=[" + ", ".join(f'"{a}"' for a in arms) + "]")
     config = ReplayConfig.load(args.config, overrides)
     res = run_replay(args.corpus, config, out=args.out, results_dir=args.results)
+    assert res.path is not None  # the command always writes its run folder
     if args.json:
         print_json({"run": str(res.path), "metrics": res.metrics,
                     "arms": {n: a.metrics for n, a in res.arms.items()}})
@@ -69,7 +72,7 @@ def cmd_replay(args) -> int:
     return 0
 
 
-def cmd_sweep(args) -> int:
+def cmd_sweep(args: argparse.Namespace) -> int:
     from ..lab.config import ReplayConfig
     from ..lab.sweep import parse_grid, run_sweep
 
@@ -87,7 +90,7 @@ def cmd_sweep(args) -> int:
     return 0
 
 
-def cmd_compare(args) -> int:
+def cmd_compare(args: argparse.Namespace) -> int:
     from ..lab.analysis import compare_table, load_runs
     from ..lab.plots import compare_runs, save
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from .common import add_json, add_library_args, open_agent, positive_int, print_json, print_table, remote, warn_problems
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("search", help="search one agent's skills by meaning")
     p.add_argument("text")
     p.add_argument("-k", type=positive_int, default=5, help="number of hits (default 5)")
@@ -15,7 +18,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_search)
 
 
-def cmd_search(args) -> int:
+def cmd_search(args: argparse.Namespace) -> int:
     rows = None if args.include_deprecated else remote(args, "search_skills", {
         "query": args.text, "k": args.k, "min_similarity": 0.0, "record_use": False})
     if rows is None:

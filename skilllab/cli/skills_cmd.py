@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import Any
+
 from .common import (
     add_json,
     add_library_args,
@@ -14,7 +17,7 @@ from .common import (
 )
 
 
-def register(sub) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("skills", help="list, show and inspect one agent's skills")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
 
@@ -76,7 +79,7 @@ def register(sub) -> None:
     v.set_defaults(func=cmd_diff)
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     agent = open_agent(args, read_only=True)
     warn_problems(agent)
     rows = [s.to_dict() for s in agent.list()]
@@ -87,7 +90,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     agent = open_agent(args, read_only=True)
     skill = agent.get(args.name)
     if args.json:
@@ -98,7 +101,7 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_history(args) -> int:
+def cmd_history(args: argparse.Namespace) -> int:
     agent = open_agent(args, read_only=True)
     rows = [{"rev": v.rev, "commit": v.commit[:10], "date": v.date,
              "version": "deleted" if v.deleted else (v.version or "?"),
@@ -118,7 +121,7 @@ def cmd_history(args) -> int:
     return 0
 
 
-def cmd_stale(args) -> int:
+def cmd_stale(args: argparse.Namespace) -> int:
     agent = open_agent(args, read_only=True)
     rows = [s.to_dict() for s in agent.stale(args.days)]
     if args.json:
@@ -128,21 +131,21 @@ def cmd_stale(args) -> int:
     return 0
 
 
-def cmd_deprecate(args) -> int:
+def cmd_deprecate(args: argparse.Namespace) -> int:
     agent = open_agent(args)
     cid = agent.deprecate(args.name, args.reason)
     print(f"deprecated {args.name}" + (f" ({cid[:10]})" if cid else " (it already was)"))
     return 0
 
 
-def cmd_rm(args) -> int:
+def cmd_rm(args: argparse.Namespace) -> int:
     agent = open_agent(args)
     cid = agent.delete(args.name, args.reason)
     print(f"removed {args.name} ({cid[:10]}); `skilllab skills restore {args.name}` brings it back")
     return 0
 
 
-def cmd_reactivate(args) -> int:
+def cmd_reactivate(args: argparse.Namespace) -> int:
     agent = open_agent(args)
     before = agent.get(args.name).status
     cid = agent.reactivate(args.name, args.reason)
@@ -150,7 +153,7 @@ def cmd_reactivate(args) -> int:
     return 0
 
 
-def cmd_restore(args) -> int:
+def cmd_restore(args: argparse.Namespace) -> int:
     agent = open_agent(args)
     cid = agent.restore(args.name, args.version, reason=args.reason, status=args.status)
     skill = agent.get(args.name)
@@ -159,7 +162,7 @@ def cmd_restore(args) -> int:
     return 0
 
 
-def cmd_diff(args) -> int:
+def cmd_diff(args: argparse.Namespace) -> int:
     agent = open_agent(args, read_only=True)
     print(agent.diff(args.name, args.v1, args.v2), end="")
     return 0

@@ -83,7 +83,7 @@ def _text(content: Any) -> str:
                 out.append(p["text"])
         return "\n".join(out)
     if isinstance(content, dict) and isinstance(content.get("text"), str):
-        return content["text"]
+        return str(content["text"])
     return json.dumps(content, ensure_ascii=False)
 
 
@@ -100,7 +100,7 @@ def _args(value: Any) -> str:
     return json.dumps({"input": value}, ensure_ascii=False)
 
 
-def _call(cid: str, name: str, args: Any) -> dict:
+def _call(cid: Any, name: Any, args: Any) -> dict[str, Any]:
     return {"id": str(cid), "type": "function", "function": {"name": str(name or "tool"), "arguments": _args(args)}}
 
 
@@ -125,7 +125,7 @@ class _Builder:
     """Collects one transcript: assistant text and calls merged into one message per turn."""
 
     def __init__(self) -> None:
-        self.messages: list[dict] = []
+        self.messages: list[dict[str, Any]] = []
         self.calls: set[str] = set()
         self.answered: set[str] = set()
 
@@ -137,7 +137,7 @@ class _Builder:
         if text.strip():
             self.messages.append({"role": "user", "content": text})
 
-    def assistant(self, text: str = "", calls: Iterable[dict] = (), *, merge: bool = False) -> None:
+    def assistant(self, text: str = "", calls: Iterable[dict[str, Any]] = (), *, merge: bool = False) -> None:
         calls = list(calls)
         last = self.messages[-1] if self.messages else None
         if merge and last is not None and last["role"] == "assistant" and not last.get("_closed"):
@@ -146,13 +146,13 @@ class _Builder:
             if calls:
                 last.setdefault("tool_calls", []).extend(calls)
         elif text.strip() or calls:
-            m: dict = {"role": "assistant", "content": text if text.strip() else None}
+            m: dict[str, Any] = {"role": "assistant", "content": text if text.strip() else None}
             if calls:
                 m["tool_calls"] = calls
             self.messages.append(m)
         self.calls.update(c["id"] for c in calls)
 
-    def tool(self, cid: str, output: Any) -> None:
+    def tool(self, cid: Any, output: Any) -> None:
         cid = str(cid)
         if cid not in self.calls or cid in self.answered:
             return  # a result for a call the log does not show (or a repeat): not part of the transcript
@@ -161,20 +161,20 @@ class _Builder:
             self.messages[-1]["_closed"] = True
         self.messages.append({"role": "tool", "tool_call_id": cid, "content": _text(output)})
 
-    def done(self) -> list[dict]:
+    def done(self) -> list[dict[str, Any]]:
         for m in self.messages:
             m.pop("_closed", None)
         return self.messages
 
 
-def _first_user(messages: list[dict]) -> str:
+def _first_user(messages: list[dict[str, Any]]) -> str:
     return next((m["content"] for m in messages if m["role"] == "user" and m.get("content")), "")
 
 
-def _final_text(messages: list[dict]) -> str | None:
+def _final_text(messages: list[dict[str, Any]]) -> str | None:
     for m in reversed(messages):
         if m["role"] == "assistant" and m.get("content"):
-            return m["content"][:500]
+            return str(m["content"])[:500]
     return None
 
 
@@ -194,13 +194,13 @@ def _outcome(opts: ImportOptions, file: str, fmt: str) -> tuple[bool, float | No
 
 
 def _session(sid: str, opts: ImportOptions, started: str | None, ended: str | None, task: str,
-             messages: list[dict], success: bool, reward: float | None, *, summary: str | None = None,
-             labels: dict | None = None, metadata: dict | None = None, file: str = "", line: int = 1) -> dict:
+             messages: list[dict[str, Any]], success: bool, reward: float | None, *, summary: str | None = None,
+             labels: dict[str, Any] | None = None, metadata: dict[str, Any] | None = None, file: str = "", line: int = 1) -> dict[str, Any]:
     if not started:
         raise ImportProblem(file, line, "started_at", "the log has no time the session started")
     if not task.strip():
         raise ImportProblem(file, line, "task", "the log has no task (no user message)")
-    d: dict = {"session_id": sid, "agent_id": opts.agent_id, "started_at": started, "task": task,
+    d: dict[str, Any] = {"session_id": sid, "agent_id": opts.agent_id, "started_at": started, "task": task,
                "messages": messages, "outcome": {"success": success, "reward": reward,
                                                  "summary": summary if summary is not None else _final_text(messages)}}
     if ended:
@@ -228,7 +228,7 @@ def _jsonl(path: Path) -> Iterator[tuple[int, Any]]:
                 yield n, ImportProblem(str(path), n, "(line)", f"not JSON ({str(exc)[:80]})")
 
 
-def _records(path: Path, problems: list[ImportProblem]) -> Iterator[tuple[int, dict]]:
+def _records(path: Path, problems: list[ImportProblem]) -> Iterator[tuple[int, dict[str, Any]]]:
     for n, rec in _jsonl(path):
         if isinstance(rec, ImportProblem):
             problems.append(rec)
@@ -247,7 +247,7 @@ def _load_json(path: Path) -> Any:
 
 # ---- tau2-bench ----------------------------------------------------------------------------------
 
-def import_tau2(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
+def import_tau2(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
     from ..distill.actions import HANDOFF, WRITE, classify_tool
 
     d = _load_json(path)
@@ -288,7 +288,7 @@ def import_tau2(path: Path, opts: ImportOptions, problems: list[ImportProblem]) 
                 act = classify_tool(str(a.get("name")), a.get("arguments") or {}, None)
                 if act.kind in (WRITE, HANDOFF):  # a transfer changes the case's state too, as tau2 counts it
                     writes.append(str(a.get("name")))
-            labels: dict = {"task_id": tid, "write_actions": writes}
+            labels: dict[str, Any] = {"task_id": tid, "write_actions": writes}
             if opts.family_from == "write-actions":
                 labels["family"] = "+".join(sorted(set(writes))) or "no-write"
             elif opts.family_from == "task-id":
@@ -305,7 +305,7 @@ def import_tau2(path: Path, opts: ImportOptions, problems: list[ImportProblem]) 
 
 # ---- Claude Code ------------------------------------------------------------------------------
 
-def import_claude_code(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
+def import_claude_code(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
     b = _Builder()
     sid = started = ended = None
     last_msg_id = None
@@ -349,7 +349,7 @@ def import_claude_code(path: Path, opts: ImportOptions, problems: list[ImportPro
 
 # ---- Codex CLI ----------------------------------------------------------------------------------
 
-def import_codex(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
+def import_codex(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
     b = _Builder()
     sid = started = ended = None
     task = ""
@@ -385,8 +385,8 @@ def import_codex(path: Path, opts: ImportOptions, problems: list[ImportProblem])
 
 # ---- Gemini CLI ---------------------------------------------------------------------------------
 
-def import_gemini_cli(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
-    records: dict[str, dict] = {}
+def import_gemini_cli(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
+    records: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     sid = started = ended = None
     for _n, r in _records(path, problems):
@@ -404,15 +404,17 @@ def import_gemini_cli(path: Path, opts: ImportOptions, problems: list[ImportProb
     for rid in order:
         r = records[rid]
         if r["type"] == "user":
-            for part in r.get("content") if isinstance(r.get("content"), list) else [r.get("content")]:
+            content = r.get("content")
+            for part in content if isinstance(content, list) else [content]:
                 if isinstance(part, dict) and "functionResponse" in part:
                     fr = part["functionResponse"]
                     responses[str(fr.get("id"))] = (fr.get("response") or {}).get("output", fr.get("response"))
     for rid in order:
         r = records[rid]
         if r["type"] == "user":
-            texts = [p.get("text") for p in (r.get("content") if isinstance(r.get("content"), list) else [])
-                     if isinstance(p, dict) and isinstance(p.get("text"), str)]
+            content = r.get("content")
+            texts: list[str] = [p["text"] for p in (content if isinstance(content, list) else [])
+                                if isinstance(p, dict) and isinstance(p.get("text"), str)]
             if isinstance(r.get("content"), str):
                 texts = [r["content"]]
             if texts:
@@ -437,7 +439,7 @@ def import_gemini_cli(path: Path, opts: ImportOptions, problems: list[ImportProb
 
 # ---- OpenCode -----------------------------------------------------------------------------------
 
-def import_opencode(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
+def import_opencode(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
     d = _load_json(path)
     if not isinstance(d, dict) or not isinstance(d.get("messages"), list):
         raise ImportProblem(str(path), 1, "messages", "not an OpenCode session ({info, messages})")
@@ -471,7 +473,7 @@ def import_opencode(path: Path, opts: ImportOptions, problems: list[ImportProble
 
 # ---- GitHub Copilot CLI -------------------------------------------------------------------------
 
-def import_copilot_cli(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
+def import_copilot_cli(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
     b = _Builder()
     sid = started = ended = None
     pending_text: dict[str, str] = {}
@@ -513,9 +515,9 @@ _LC_ROLE = {"SystemMessage": "system", "HumanMessage": "user", "AIMessage": "ass
             "system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
 
-def import_langchain(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
-    meta: dict = {}
-    last_of_stage: dict[str, dict] = {}
+def import_langchain(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
+    meta: dict[str, Any] = {}
+    last_of_stage: dict[str, dict[str, Any]] = {}
     stages: list[str] = []
     for _n, r in _records(path, problems):
         if r.get("type") == "metadata":
@@ -566,7 +568,7 @@ def import_langchain(path: Path, opts: ImportOptions, problems: list[ImportProbl
 
 # ---- OpenAI chat-completions message lists ------------------------------------------------------
 
-def import_openai_messages(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict]:
+def import_openai_messages(path: Path, opts: ImportOptions, problems: list[ImportProblem]) -> Iterator[dict[str, Any]]:
     if path.suffix == ".jsonl":
         items: Iterable[tuple[int, Any]] = ((n, r) for n, r in _jsonl(path))
     else:
@@ -617,7 +619,7 @@ def import_openai_messages(path: Path, opts: ImportOptions, problems: list[Impor
             problems.append(exc)
 
 
-IMPORTERS: dict[str, Callable[[Path, ImportOptions, list[ImportProblem]], Iterator[dict]]] = {
+IMPORTERS: dict[str, Callable[[Path, ImportOptions, list[ImportProblem]], Iterator[dict[str, Any]]]] = {
     "tau2": import_tau2,
     "claude-code": import_claude_code,
     "codex": import_codex,
@@ -630,7 +632,7 @@ IMPORTERS: dict[str, Callable[[Path, ImportOptions, list[ImportProblem]], Iterat
 
 
 def import_sessions(fmt: str, paths: Iterable[str | Path], opts: ImportOptions, *,
-                    lenient: bool = False, problems: list[ImportProblem] | None = None) -> Iterator[dict]:
+                    lenient: bool = False, problems: list[ImportProblem] | None = None) -> Iterator[dict[str, Any]]:
     """Sessions from ``paths`` in format ``fmt``, one at a time. A record that cannot be imported
     stops the import (raising :class:`ImportProblem`) unless ``lenient``, which skips it and adds
     it to ``problems``."""

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import SkilllabError
 from ..session import Session
@@ -24,11 +25,11 @@ MAX_LINE_BYTES = 10 * 2**20
 _CHUNK = 1 << 20
 
 
-def _no_constants(name: str):
+def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-def open_corpus(path: str | Path):
+def open_corpus(path: str | Path) -> Any:
     """The corpus file opened for reading, or one clear error naming it."""
     path = Path(path)
     try:
@@ -63,7 +64,7 @@ def _raw_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | N
                 yield n, line, len(line)
 
 
-def parse_line(raw: bytes, where: tuple[str, int]) -> tuple[dict | None, list[LineProblem]]:
+def parse_line(raw: bytes, where: tuple[str, int]) -> tuple[dict[str, Any] | None, list[LineProblem]]:
     f, n = where
     try:
         text = raw.decode("utf-8")
@@ -105,6 +106,7 @@ def iter_corpus(path: str | Path, *, lenient: bool = False, problems: list[LineP
             if problems is not None:
                 problems.extend(probs)
             continue
+        assert d is not None  # a line that did not parse has problems
         seen[d["session_id"]] = n
         good += 1
         yield Session.from_dict(d, (str(path), n), checked=True)
@@ -146,7 +148,7 @@ def session_sha256(session: Session) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def write_corpus(sessions, path: str | Path) -> None:
+def write_corpus(sessions: Any, path: str | Path) -> None:
     from .._fs import atomic_write
 
     atomic_write(Path(path), "".join(json.dumps(s.to_dict() if isinstance(s, Session) else s,

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ..errors import SkilllabError
 from ..session import parse_time
@@ -43,25 +44,26 @@ class CorpusError(SkilllabError, ValueError):
 
 
 @lru_cache(maxsize=1)
-def schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
 
 
 @lru_cache(maxsize=1)
-def _validator():
+def _validator() -> Any:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema())
 
 
-def _field(path) -> str:
+def _field(path: Any) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(line)"
 
 
-def _schema_message(err) -> str:
+def _schema_message(err: Any) -> str:
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return f"{missing}: missing (required)"
@@ -77,13 +79,16 @@ def _schema_message(err) -> str:
         return f"{err.instance!r} does not match [a-z0-9][a-z0-9._-]{{0,63}}"
     if err.validator in ("minLength", "pattern"):
         return "must be a non-empty string"
-    return err.message.splitlines()[0][:200]
+    return str(err.message).splitlines()[0][:200]
 
 
-def check_session(d, where: tuple[str, int]) -> list[LineProblem]:
+def check_session(d: Any, where: tuple[str, int]) -> list[LineProblem]:
     """Every way the object ``d`` breaks the session format (an empty list when it does not)."""
     f, ln = where
-    P = lambda field, msg: LineProblem(f, ln, field, msg)
+
+    def P(field: str, msg: str) -> LineProblem:
+        return LineProblem(f, ln, field, msg)
+
     if not isinstance(d, dict):
         return [P("(line)", "not a JSON object")]
     out: list[LineProblem] = []

@@ -25,6 +25,7 @@ import functools
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 READ, WRITE, HANDOFF = "read", "write", "handoff"
 
@@ -131,7 +132,7 @@ def words_of(name: str) -> list[str]:
     return [w.lower() for w in re.split(r"[\s_.:/-]+", spaced) if w]
 
 
-def classify_tool(tool: str, arguments: dict | None, command: str | None) -> Action:
+def classify_tool(tool: str, arguments: dict[str, Any] | None, command: str | None) -> Action:
     """Classify one call of ``tool`` given its parsed arguments and, for command tools, the command."""
     low = tool.lower()
     if command is not None and (low in COMMAND_TOOLS or low in _PROGRAM_TOOLS or low.split(".")[-1] in COMMAND_TOOLS

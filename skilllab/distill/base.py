@@ -8,7 +8,7 @@ skip, update a candidate (with the full new document) or create (with the full d
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..session import Session
 from ..skill import Skill
@@ -51,7 +51,7 @@ class Decision:
     branch: str | None = None  # the branch (cause) of the target the session belongs to
     new_branch: bool = False  # the update adds that branch
     files: dict[str, str] = field(default_factory=dict)  # bundled files to write beside SKILL.md (scripts/...)
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Distiller(Protocol):

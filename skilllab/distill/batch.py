@@ -51,9 +51,9 @@ def preflight(distiller: Any) -> None:
         check()
 
 
-def distill_sessions(library, sessions: Iterable[Session], distiller: Any = "extractive", *,
-                     options: DistillOptions | None = None, agents: dict | None = None,
-                     before: Callable[[Any, Session], dict | None] | None = None
+def distill_sessions(library: Any, sessions: Iterable[Session], distiller: Any = "extractive", *,
+                     options: DistillOptions | None = None, agents: dict[str, Any] | None = None,
+                     before: Callable[[Any, Session], dict[str, Any] | None] | None = None
                      ) -> Iterator[tuple[Session, DistillResult]]:
     """Distill ``sessions`` (each into its own agent of ``library``), one at a time, in order."""
     options = options or DistillOptions()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -24,7 +25,7 @@ class CassetteMiss(SkilllabError):
     """Replay mode met a request the cassette does not hold."""
 
 
-def request_key(request: dict) -> str:
+def request_key(request: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -34,15 +35,15 @@ class Cassette:
             raise ConfigError(f"cassette mode {mode!r}: choose one of {', '.join(MODES)}")
         self.path = Path(path)
         self.mode = mode
-        self._entries: dict[str, dict] | None = None
+        self._entries: dict[str, dict[str, Any]] | None = None
         self._size = -1
         self.hits = 0
         self.misses = 0
 
-    def _load(self) -> dict[str, dict]:
+    def _load(self) -> dict[str, dict[str, Any]]:
         size = self.path.stat().st_size if self.path.exists() else 0
         if self._entries is None or size != self._size:
-            entries: dict[str, dict] = {}
+            entries: dict[str, dict[str, Any]] = {}
             if size:
                 with open(self.path, encoding="utf-8") as fh:
                     for line in fh:
@@ -56,7 +57,7 @@ class Cassette:
             self._entries, self._size = entries, size
         return self._entries
 
-    def get(self, request: dict) -> dict | None:
+    def get(self, request: dict[str, Any]) -> dict[str, Any] | None:
         if self.mode == "record":
             return None
         found = self._load().get(request_key(request))
@@ -67,7 +68,7 @@ class Cassette:
             self.hits += 1
         return found
 
-    def put(self, request: dict, response: dict) -> None:
+    def put(self, request: dict[str, Any], response: dict[str, Any]) -> None:
         self.misses += 1
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"key": request_key(request), "request": request, "response": response},

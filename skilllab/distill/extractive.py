@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 from .. import phrasings as phrasings_mod
 from ..names import slugify, validate_skill_name
@@ -102,7 +103,7 @@ class ExtractiveDistiller:
         self.phrasings = phrasings
         self.variant_similarity = variant_similarity
         self.branch_similarity = branch_similarity
-        self._last: tuple | None = None
+        self._last: tuple[Any, ...] | None = None
 
     def search_queries(self, session: Session) -> list[str]:
         return [session.task, query_text(session)]
@@ -112,7 +113,8 @@ class ExtractiveDistiller:
         key = (session.session_id, id(session))
         if self._last is None or self._last[0] != key:
             self._last = (key, analyse(session))
-        return self._last[1]
+        analysis: Analysis = self._last[1]
+        return analysis
 
     def resolution_branch(self, session: Session) -> str | None:
         """The branch id a skill would have for this session's fix (None when nothing was changed),
@@ -146,7 +148,7 @@ class ExtractiveDistiller:
         flow gave per-query scores."""
         return c.scores[0] if c.scores else c.similarity
 
-    def score(self, a: Analysis, c: Candidate):
+    def score(self, a: Analysis, c: Candidate) -> Any:
         rb, causes = self._branches(c.skill)
         # a write the skill already lists as not helping is no part of this session's fix
         dead = [d for d in c.skill.items(WHAT_DIDNT) if d != _NONE] + [d for b in rb.branches for d in b.dead_ends]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidName, InvalidSkill, SkilllabError, UnsafePath
 from ..names import validate_skill_name
@@ -30,6 +31,10 @@ from .base import Candidate, Decision
 from .redact import redact
 from .registry import get_distiller
 from .transcript import analyse, query_text, same_step, signature
+
+if TYPE_CHECKING:
+    from ..library import Agent
+
 
 OUTCOMES = ("create", "update", "skip", "gated", "invalid", "error")
 
@@ -55,16 +60,16 @@ class DistillResult:
     distiller: str = ""
     seconds: float = 0.0
     repeated: bool = False  # True when the ledger already had this session
-    candidates: list = field(default_factory=list)
+    candidates: list[Any] = field(default_factory=list)
     branch: str | None = None  # the branch (cause) of ``skill`` the session was attributed to
     new_branch: bool = False  # an update that added that branch
     attempts: int = 1  # how many times the session was tried (a distiller error is retried)
     content_sha: str = ""  # a hash of what the session holds, to notice the same id with other content
     warning: str = ""  # something the user should hear (not stored in the ledger)
     # seconds spent per stage (search, read, decide, write, ledger), for benchmarks; not stored
-    timings: dict = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("warning", None)
         d.pop("timings", None)
@@ -74,14 +79,14 @@ class DistillResult:
 MAX_ATTEMPTS = 3  # a session whose distiller failed this many times is left alone until asked again
 
 
-def _final(record: dict, retry_errors: bool, max_attempts: int) -> bool:
+def _final(record: dict[str, Any], retry_errors: bool, max_attempts: int) -> bool:
     """Whether a ledger record settles its session (an ``error`` is retried, up to ``max_attempts``)."""
     if record.get("decision") != "error" or not retry_errors:
         return True
     return int(record.get("attempts") or 1) >= max_attempts
 
 
-def distill_session(agent, session: Session, distiller="extractive", *, bar: float | None = None, k: int = 5,
+def distill_session(agent: Agent, session: Session, distiller: Any="extractive", *, bar: float | None = None, k: int = 5,
                     skip_above: float | None = None, failed_to_dead_ends: bool = False,
                     dead_end_min_similarity: float = 0.5, when: float | None = None, retry_errors: bool = True,
                     max_attempts: int = MAX_ATTEMPTS) -> DistillResult:
@@ -126,7 +131,7 @@ def distill_session(agent, session: Session, distiller="extractive", *, bar: flo
         return res
 
 
-def _ledger_record(res: DistillResult) -> dict:
+def _ledger_record(res: DistillResult) -> dict[str, Any]:
     """What the ledger keeps of a result: its free text redacted (ids and hashes as they are)."""
     d = res.to_dict()
     for key in ("reason", "error"):
@@ -135,7 +140,7 @@ def _ledger_record(res: DistillResult) -> dict:
     return d
 
 
-def _repeat(record: dict, sha: str, ledger, session: Session) -> DistillResult:
+def _repeat(record: dict[str, Any], sha: str, ledger: Any, session: Session) -> DistillResult:
     res = DistillResult(**{k: v for k, v in record.items() if k in DistillResult.__dataclass_fields__})
     res.repeated = True
     if record.get("content_sha") and record["content_sha"] != sha:
@@ -145,7 +150,7 @@ def _repeat(record: dict, sha: str, ledger, session: Session) -> DistillResult:
     return res
 
 
-def search_queries(dist, session: Session) -> list[str]:
+def search_queries(dist: Any, session: Session) -> list[str]:
     """The texts the library is searched with for ``session``'s candidates."""
     queries = getattr(dist, "search_queries", None)
     return list(queries(session)) if queries is not None else [query_text(session)]
@@ -154,17 +159,17 @@ def search_queries(dist, session: Session) -> list[str]:
 MAX_SAME_FIX = 3
 
 
-def _search(agent, session: Session, k: int, dist=None) -> list:
+def _search(agent: Agent, session: Session, k: int, dist: Any=None) -> list[Any]:
     """Candidates for ``session``: the union of the hits of every query, each at its best score,
     with the score of every query kept; plus, when the distiller can say what the session did
     (``resolution_branch``), the skills that already have a branch for that same fix, however far
     down the search they rank (the best ``MAX_SAME_FIX`` of them)."""
     queries = search_queries(dist, session)
-    best: dict = {}
+    best: dict[str, Any] = {}
     scores: dict[str, list[float]] = {}
     owns: dict[str, list[float]] = {}
 
-    def take(i: int, h) -> None:
+    def take(i: int, h: Any) -> None:
         scores.setdefault(h.name, [0.0] * len(queries))[i] = h.similarity
         owns.setdefault(h.name, [0.0] * len(queries))[i] = h.own_similarity or 0.0
         if h.name not in best or h.similarity > best[h.name].similarity:
@@ -179,7 +184,7 @@ def _search(agent, session: Session, k: int, dist=None) -> list:
     bid = branch(session) if branch is not None else None
     same_fix = [n for n in agent.with_branch(bid) if n not in names] if bid else []
     if same_fix:
-        extra: dict = {}
+        extra: dict[str, Any] = {}
         for i, q in enumerate(queries):
             for h in agent.score(q, same_fix):
                 take(i, h)
@@ -188,7 +193,7 @@ def _search(agent, session: Session, k: int, dist=None) -> list:
     return [(h, tuple(scores[h.name]), tuple(owns[h.name])) for h in hits]
 
 
-def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: int,
+def _distill(agent: Agent, session: Session, dist: Any, res: DistillResult, bar: float, k: int,
              skip_above: float | None, when: float) -> None:
     t0 = time.perf_counter()
     found = _search(agent, session, k, dist)
@@ -229,7 +234,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         return
     try:
         skill, message = _prepare(agent, session, decision, candidates, dist)
-        files = {rel: redact(content) for rel, content in (decision.files or {}).items()}
+        files: dict[str, str | bytes] = {rel: redact(content) for rel, content in (decision.files or {}).items()}
         for rel in files:
             agent.store.bundled_path(skill.name, rel)  # a path out of the skill folder is invalid
     except (InvalidSkill, InvalidName, UnsafePath, ValueError) as exc:
@@ -248,7 +253,7 @@ def _distill(agent, session: Session, dist, res: DistillResult, bar: float, k: i
         res.branch = branches[0].id if len(branches) == 1 else None
 
 
-def _prepare(agent, session: Session, decision: Decision, candidates: list[Candidate], dist=None) -> tuple[Skill, str]:
+def _prepare(agent: Agent, session: Session, decision: Decision, candidates: list[Candidate], dist: Any=None) -> tuple[Skill, str]:
     """Check the decision against the rules and set skilllab's metadata. Raises on any breach."""
     if decision.action not in ("update", "create"):
         raise InvalidSkill(f"unknown decision {decision.action!r}")
@@ -288,7 +293,7 @@ def _prepare(agent, session: Session, decision: Decision, candidates: list[Candi
     if not minor and not _has_line_for(skill, skill.version):  # every version gets its changelog line
         skill.add_changelog(redact(decision.changelog or decision.reason or decision.action),
                             source=session.session_id, date=date)
-    old_keys = tuple(shown[decision.target].front) if decision.action == "update" else ()
+    old_keys = tuple(shown[decision.target].front) if decision.action == "update" and decision.target else ()
     runbook_rules = getattr(dist, "runbook_rules", True)  # the baseline arm remembers tasks, not runbooks
     try:
         check_written(skill, task=session.task if decision.action == "create" else None,
@@ -304,7 +309,7 @@ def _has_line_for(skill: Skill, version: int) -> bool:
     return bool(re.search(rf"^- \S+ v{version}:", skill.section(CHANGELOG), re.MULTILINE))
 
 
-def _renamed(agent, skill: Skill) -> Skill:
+def _renamed(agent: Agent, skill: Skill) -> Skill:
     """A create whose name is taken gets the first free ``-2``, ``-3``... suffix."""
     base = skill.name[:60].rstrip("-")
     for i in range(2, 1000):
@@ -327,7 +332,7 @@ def redact_skill(skill: Skill) -> Skill:
     return out
 
 
-def _gate(agent, session: Session, res: DistillResult, failed_to_dead_ends: bool, min_sim: float,
+def _gate(agent: Agent, session: Session, res: DistillResult, failed_to_dead_ends: bool, min_sim: float,
           k: int, when: float) -> None:
     res.decision, res.reason = "gated", "failed session: never creates a skill"
     if not failed_to_dead_ends:

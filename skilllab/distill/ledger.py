@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._records: dict[str, dict] = {}
+        self._records: dict[str, dict[str, Any]] = {}
         self._lines: dict[str, int] = {}
         self._size = 0
         self._count = 0
@@ -52,7 +53,7 @@ class Ledger:
         self._refresh()
         return self._lines.get(session_id)
 
-    def get(self, session_id: str) -> dict | None:
+    def get(self, session_id: str) -> dict[str, Any] | None:
         self._refresh()
         return self._records.get(session_id)
 
@@ -63,11 +64,11 @@ class Ledger:
         self._refresh()
         return len(self._records)
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         self._refresh()
         return list(self._records.values())
 
-    def add(self, record: dict) -> None:
+    def add(self, record: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         with open(self.path, "ab") as fh:

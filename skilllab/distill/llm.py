@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError
 from ..names import validate_skill_name
@@ -26,12 +27,16 @@ from .cassette import Cassette
 from .redact import redact
 from .transcript import condensed
 
+if TYPE_CHECKING:
+    from ..library import Agent
+
+
 _LIST = {"type": "array", "items": {"type": "string"}}
 BRANCH_SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["title", "signal", "fix", "dead_ends"],
     "properties": {"title": {"type": "string"}, "signal": {"type": "string"}, "fix": _LIST, "dead_ends": _LIST},
 }
-SKILL_SCHEMA = {
+SKILL_SCHEMA: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
     "required": ["name", "description", "when_to_use", "steps", "branches", "what_worked", "what_didnt_work",
                  "changelog"],
@@ -108,13 +113,13 @@ class LLMConfig:
 class LLMDistiller:
     name = "llm"
 
-    def __init__(self, config: LLMConfig | None = None, client=None):
+    def __init__(self, config: LLMConfig | None = None, client: Any=None) -> None:
         self.config = config or LLMConfig()
         self._client = client
         self.cassette = Cassette(self.config.cassette, self.config.cassette_mode) if self.config.cassette else None
 
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             from openai import OpenAI
 
@@ -150,7 +155,7 @@ class LLMDistiller:
             return  # it answered: some servers have no model list, which is fine
 
     # ---- prompt ---------------------------------------------------------------------------
-    def messages(self, session: Session, candidates: list[Candidate], bar: float) -> list[dict]:
+    def messages(self, session: Session, candidates: list[Candidate], bar: float) -> list[dict[str, Any]]:
         cands = [{"name": c.skill.name, "similarity": round(c.similarity, 3), "document": redact(c.skill.render())}
                  for c in candidates]
         user = {
@@ -165,14 +170,14 @@ class LLMDistiller:
         return [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": json.dumps(user, ensure_ascii=False, indent=1)}]
 
-    def request(self, messages: list[dict]) -> dict:
+    def request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         c = self.config
         return {"model": c.model, "messages": messages, "temperature": c.temperature, "max_tokens": c.max_tokens,
                 "response_format": {"type": "json_schema",
                                     "json_schema": {"name": "skill_decision", "strict": True,
                                                     "schema": DECISION_SCHEMA}}}
 
-    def _complete(self, request: dict):
+    def _complete(self, request: dict[str, Any]) -> Any:
         from openai.types.chat import ChatCompletion
 
         if self.cassette is not None:
@@ -189,7 +194,7 @@ class LLMDistiller:
         import openai
 
         messages = self.messages(session, candidates, bar)
-        usage = {"llm_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        usage: dict[str, Any] = {"llm_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
         error = ""
         for _attempt in range(2):  # the call, and one repair retry for malformed output
             req = self.request(messages)
@@ -244,12 +249,12 @@ class LLMDistiller:
         if action not in ACTIONS:
             raise ValueError(f"decision must be one of {ACTIONS}, got {action!r}")
         try:
-            novelty = float(data.get("novelty"))
-        except (TypeError, ValueError):
+            novelty = float(data["novelty"])
+        except (TypeError, ValueError, KeyError):
             raise ValueError("novelty must be a number") from None
         novelty = min(max(novelty, 0.0), 1.0)
-        reason = str(data.get("reason") or "").strip().splitlines()[0:1]
-        reason = reason[0] if reason else ""
+        first = str(data.get("reason") or "").strip().splitlines()[0:1]
+        reason = first[0] if first else ""
         branch_title = data.get("branch") if isinstance(data.get("branch"), str) else None
         if action == "skip":
             target = data.get("target")
@@ -318,7 +323,7 @@ def _branch_id(rb: Runbook, title: str | None) -> str | None:
     return b.id if b else None
 
 
-def fill(skill: Skill, doc: dict, session: Session, old: Runbook, branch_title: str | None) -> tuple[str | None, bool]:
+def fill(skill: Skill, doc: dict[str, Any], session: Session, old: Runbook, branch_title: str | None) -> tuple[str | None, bool]:
     """Write the model's document into ``skill``: sections, and the runbook with its branches (each
     keeps the sources it had; the session joins the branch it belongs to). Returns that branch's id
     and whether the branch is new."""
@@ -342,7 +347,7 @@ def fill(skill: Skill, doc: dict, session: Session, old: Runbook, branch_title: 
     target = next((b for b in branches if branch_title and b.title.lower() == branch_title.lower()), None)
     if target is None and branches:
         target = branches[0] if len(branches) == 1 else None
-    new_branch = bool(target) and not any(x.id == target.id for x in old.branches)
+    new_branch = target is not None and not any(x.id == target.id for x in old.branches)
     if target is not None and session.session_id not in target.sources:
         target.sources.append(session.session_id)
     rb.apply(skill)
@@ -383,7 +388,7 @@ Propose nothing you are unsure of: an empty list is a good answer. Each skill ta
 proposal. Give a one-line "reason" for each."""
 
 
-def _consolidation_view(agent, sessions) -> dict:
+def _consolidation_view(agent: Agent, sessions: Any) -> dict[str, Any]:
     from ..runbook import Runbook as _Rb
 
     out = []
@@ -397,7 +402,7 @@ def _consolidation_view(agent, sessions) -> dict:
     return {"skills": out}
 
 
-def validate_consolidation(data: dict, agent) -> tuple[list[tuple[str, list[list[str]]]], list[tuple[str, str]]]:
+def validate_consolidation(data: dict[str, Any], agent: Agent) -> tuple[list[tuple[str, list[list[str]]]], list[tuple[str, str]]]:
     """The proposals in ``data`` checked against the library: every name and branch id exists, a
     split leaves at least one branch and lists each once, a merge joins two different skills that
     share a fix, and no skill is in two proposals. ``ValueError`` says what is wrong."""
@@ -408,7 +413,7 @@ def validate_consolidation(data: dict, agent) -> tuple[list[tuple[str, list[list
         raise ValueError("the reply must be an object with lists 'splits' and 'merges'")
     used: set[str] = set()
 
-    def skill(name) -> Skill:
+    def skill(name: Any) -> Skill:
         if not isinstance(name, str):
             raise ValueError(f"{name!r} is not a skill name")
         try:
@@ -450,7 +455,7 @@ def validate_consolidation(data: dict, agent) -> tuple[list[tuple[str, list[list
     return splits, merges
 
 
-def _propose(self, agent, sessions=None) -> tuple[list, list, dict]:
+def _propose(self: LLMDistiller, agent: Agent, sessions: Any = None) -> tuple[list[Any], list[Any], dict[str, Any]]:
     """Ask the model for split and merge proposals (one call and one repair retry), validated by
     :func:`validate_consolidation`. Returns ``(splits, merges, usage)``; raises ``ValueError`` when
     the reply is still unusable after the retry."""
@@ -485,4 +490,4 @@ def _propose(self, agent, sessions=None) -> tuple[list, list, dict]:
     raise ValueError(f"consolidation proposals unusable after one repair retry: {error}")
 
 
-LLMDistiller.propose_consolidation = _propose
+LLMDistiller.propose_consolidation = _propose  # type: ignore[attr-defined]

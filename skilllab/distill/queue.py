@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .._fs import atomic_write
 from ..names import validate_agent_id
@@ -24,12 +25,16 @@ from .flow import DistillResult
 from .redact import redact_obj
 from .registry import get_distiller
 
+if TYPE_CHECKING:
+    from ..library import Agent, Library
+
+
 SPOOL_TEXT_CHARS = 65_536
 
 
-def _bounded(d: dict) -> dict:
+def _bounded(d: dict[str, Any]) -> dict[str, Any]:
     """A session dict with every message's text cut to :data:`SPOOL_TEXT_CHARS` characters."""
-    def cut(text):
+    def cut(text: Any) -> Any:
         if isinstance(text, str) and len(text) > SPOOL_TEXT_CHARS:
             return text[:SPOOL_TEXT_CHARS] + "…[cut when spooled]"
         return text
@@ -58,8 +63,8 @@ class DistillQueue:
             same as keyword arguments.
     """
 
-    def __init__(self, library, agent_id: str, distiller="extractive", *, poll_seconds: float = 1.0,
-                 options: DistillOptions | None = None, **legacy_options):
+    def __init__(self, library: Library, agent_id: str, distiller: Any="extractive", *, poll_seconds: float = 1.0,
+                 options: DistillOptions | None = None, **legacy_options: Any) -> None:
         self.library = library
         self.agent_id = validate_agent_id(agent_id)
         self.distiller = get_distiller(distiller) if isinstance(distiller, str) else distiller
@@ -73,11 +78,11 @@ class DistillQueue:
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
-        self._agent = None
+        self._agent: Agent | None = None
         self.errors: list[str] = []
 
     # ---- producer side ------------------------------------------------------------------
-    def submit(self, session: Session | dict) -> Path:
+    def submit(self, session: Session | dict[str, Any]) -> Path:
         """Spool ``session`` durably and return; the worker distills it later.
 
         The spooled copy is redacted (secrets never reach the spool folder) and each message or tool
@@ -183,5 +188,5 @@ class DistillQueue:
     def __enter__(self) -> DistillQueue:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.stop()

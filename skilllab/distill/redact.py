@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from typing import Any
 
 MASK = "[REDACTED]"
 
@@ -36,7 +37,7 @@ _KEYWORDS = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey
              r"|signing[_-]?key|encryption[_-]?key|db[_-]?pass)")
 
 # (kind, pattern, replacement): replacement groups keep the key name and separators
-RULES: list[tuple[str, re.Pattern, str]] = [
+RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("private_key", re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----[\s\S]{0,20000}?"
                                r"(?:-----END [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----|\Z)"), MASK),
     ("aws_access_key_id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b"), MASK),
@@ -106,7 +107,7 @@ def _wordy(tok: str) -> bool:
         return False
     words = sum(len(p) >= 2 and len(p) <= 12 and sum(c.isalpha() for c in p) >= sum(c.isdigit() for c in p)
                 and not (any(c.isupper() for c in p) and any(c.islower() for c in p[1:])) for p in parts)
-    return words * 2 >= len(parts)
+    return bool(words * 2 >= len(parts))
 
 
 def _random_token(tok: str) -> bool:
@@ -166,12 +167,15 @@ _LOWER = {i: re.compile(_LOWER_SOURCES["auth_header:bearer" if kind == "auth_hea
 _GROUP = re.compile(r"\\(\d)")
 
 
-def _sub_by_position(pattern: re.Pattern, repl: str, text: str, low: str) -> str:
+def _sub_by_position(pattern: re.Pattern[str], repl: str, text: str, low: str) -> str:
     out, last = [], 0
     for m in pattern.finditer(low):
         out.append(text[last:m.start()])
-        out.append(_GROUP.sub(lambda g, m=m: text[m.start(int(g.group(1))):m.end(int(g.group(1)))]
-                              if m.group(int(g.group(1))) is not None else "", repl))
+        def group(g: re.Match[str], m: re.Match[str] = m) -> str:
+            i = int(g.group(1))
+            return text[m.start(i):m.end(i)] if m.group(i) is not None else ""
+
+        out.append(_GROUP.sub(group, repl))
         last = m.end()
     if not out:
         return text
@@ -233,7 +237,7 @@ def secret_key(key: str) -> bool:
     return bool(_SECRET_KEY.fullmatch(key))
 
 
-def redact_obj(obj):
+def redact_obj(obj: Any) -> Any:
     """Every string inside a JSON-like object (a session, tool-call arguments, a ledger record)
     redacted; a string value under a key that names a secret (``{"password": "..."}``) is masked
     whole, since the key and the value are separate strings no text rule sees together."""

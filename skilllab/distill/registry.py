@@ -29,7 +29,7 @@ def distiller_names() -> list[str]:
     return ["extractive", "nearest", "llm", *sorted(_REGISTRY)]
 
 
-def get_distiller(spec: str = DEFAULT_DISTILLER, **options):
+def get_distiller(spec: str = DEFAULT_DISTILLER, **options: Any) -> Any:
     """Build the distiller ``spec`` names. ``None`` option values are ignored; options a distiller
     does not take (the llm's model, endpoint and cassette for the extractive one) are ignored too."""
     spec = (spec or DEFAULT_DISTILLER).strip()

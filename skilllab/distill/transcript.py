@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..names import slugify
 from ..session import Session, ToolStep
@@ -271,7 +272,7 @@ def same_step(a: frozenset[str], b: frozenset[str], threshold: float = 0.6) -> b
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
-def first_line(text: str, pattern: re.Pattern | None = None) -> str:
+def first_line(text: str, pattern: re.Pattern[str] | None = None) -> str:
     """The first non-empty line of ``text`` (matching ``pattern``, read with camelCase split so
     ``DiskPressure`` and ``CrashLoopBackOff`` name their symptom), cut to a note's length."""
     for line in text[:MAX_OUTPUT].splitlines():
@@ -301,7 +302,7 @@ def is_fix(command: str) -> bool:
 
 
 # ---- rendering one call as a step -------------------------------------------------------------------
-def _value_placeholder(key: str, value, task: str) -> str | None:
+def _value_placeholder(key: str, value: Any, task: str) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (list, dict)) and not value:
@@ -309,7 +310,7 @@ def _value_placeholder(key: str, value, task: str) -> str | None:
     return f"<{re.sub(r'[^A-Za-z0-9_-]', '_', key)}>"
 
 
-def function_step(tool: str, args: dict | None, task: str) -> str:
+def function_step(tool: str, args: dict[str, Any] | None, task: str) -> str:
     """``name(key=<key>, ...)``: every argument value becomes a placeholder named after its argument
     (an airport, a cabin class, an id: each varies from one session to the next); flags
     (true/false/null) stay."""
@@ -518,7 +519,7 @@ def analyse(session: Session) -> Analysis:
     return a
 
 
-def _last_write(steps, acts, dead) -> ToolStep | None:
+def _last_write(steps: Any, acts: Any, dead: Any) -> ToolStep | None:
     writes = [s for s in steps if s.index not in dead and acts[s.index].kind == WRITE]
     return writes[-1] if writes else None
 
@@ -591,7 +592,7 @@ def fix_title(summary: str, ph: dict[str, str]) -> str:
         if words[1].lower() in ("it", "them", "this", "that", "these", "those", "everything", "things"):
             continue  # "re-referenced it": says nothing without the sentence before
         words[0] = _base_verb(words[0])
-        cut = []
+        cut: list[str] = []
         for w in words:
             if w.lower() in ("from", "to", "by", "with", "using", "via", "on", "in", "at", "for") and len(cut) >= 2:
                 break
@@ -613,7 +614,7 @@ _PROGRAMS = {"kubectl", "docker", "git", "helm", "systemctl", "aws", "gcloud", "
              "redis-cli", "sql", "crictl", "cmctl", "vtysh", "ipsec", "ipmitool", "amtool", "gh", "npm", "pip", "ip"}
 
 
-def title_from_keys(keys, handoff: bool = False) -> str:
+def title_from_keys(keys: Any, handoff: bool = False) -> str:
     """A readable title for a resolution without a summary: its actions in words."""
     if not keys:
         return "No change: hand the case to a person" if handoff else "No change needed"

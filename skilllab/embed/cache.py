@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,12 +93,12 @@ class EmbeddingCache:
             self._local.conn = self._rebuild(exc)
 
     def __len__(self) -> int:
-        return self._conn().execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        return int(self._conn().execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 
-    def __getstate__(self):  # picklable for worker processes: connections are per process
+    def __getstate__(self) -> Any:  # picklable for worker processes: connections are per process
         return {"path": self.path}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Any) -> None:
         self.path = state["path"]
         self._local = threading.local()
 
@@ -109,7 +110,7 @@ class CachedEmbedder:
     Identical texts within one call are embedded once.
     """
 
-    def __init__(self, inner, cache: EmbeddingCache):
+    def __init__(self, inner: Any, cache: EmbeddingCache) -> None:
         self.inner = inner
         self.cache = cache
         self.id = inner.id
@@ -119,12 +120,13 @@ class CachedEmbedder:
 
     @property
     def dim(self) -> int:
-        return self.inner.dim
+        return int(self.inner.dim)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         if not texts:
-            return self.inner.embed([])
+            empty: np.ndarray = self.inner.embed([])
+            return empty
         keys = [text_key(self.id, t) for t in texts]
         found = self.cache.get_many(list(dict.fromkeys(keys)))
         todo: dict[str, str] = {}
@@ -146,7 +148,7 @@ class CachedEmbedder:
 class TimedEmbedder:
     """Wraps an embedder that is not worth caching (``hashing``), counting its time."""
 
-    def __init__(self, inner):
+    def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.id = inner.id
         self.seconds = 0.0
@@ -155,11 +157,11 @@ class TimedEmbedder:
 
     @property
     def dim(self) -> int:
-        return self.inner.dim
+        return int(self.inner.dim)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         t0 = time.perf_counter()
-        out = self.inner.embed(texts)
+        out: np.ndarray = self.inner.embed(texts)
         self.seconds += time.perf_counter() - t0
         self.misses += len(texts)
         return out

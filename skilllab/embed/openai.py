@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,10 +25,10 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self.timeout = timeout
         self.max_retries = max_retries
-        self._client = None
+        self._client: Any = None
         self._dim: int | None = None
 
-    def _clientobj(self):
+    def _clientobj(self) -> Any:
         if self._client is None:
             from openai import OpenAI
 

@@ -6,6 +6,7 @@ Heavy dependencies (torch, the openai client) are imported only when that embedd
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from .cache import CachedEmbedder, EmbeddingCache, TimedEmbedder, default_cache_dir
@@ -14,11 +15,11 @@ DEFAULT_EMBEDDER = "minilm"
 KINDS = ("minilm", "st:<name-or-path>", "openai:<model>", "hashing[:<dim>]")
 
 
-def make_raw_embedder(spec: str, *, device: str | None = None, batch_size: int | None = None):
+def make_raw_embedder(spec: str, *, device: str | None = None, batch_size: int | None = None) -> Any:
     """The embedder named by ``spec``, without a cache. ``device`` (``auto``, ``cpu``, ``cuda``,
     ``mps``) and ``batch_size`` apply to sentence-transformers models."""
     spec = (spec or DEFAULT_EMBEDDER).strip()
-    st_opts = {k: v for k, v in (("device", device), ("batch_size", batch_size)) if v is not None}
+    st_opts: dict[str, Any] = {k: v for k, v in (("device", device), ("batch_size", batch_size)) if v is not None}
     if spec == "minilm":
         from .st import minilm
 
@@ -42,7 +43,7 @@ def make_raw_embedder(spec: str, *, device: str | None = None, batch_size: int |
 
 
 def get_embedder(spec: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None | bool = None, *,
-                 device: str | None = None, batch_size: int | None = None):
+                 device: str | None = None, batch_size: int | None = None) -> Any:
     """The embedder named by ``spec``, wrapped in the on-disk cache.
 
     ``cache_dir=None`` uses the default cache folder; ``False`` turns the cache off. The
@@ -51,5 +52,5 @@ def get_embedder(spec: str = DEFAULT_EMBEDDER, cache_dir: str | Path | None | bo
     raw = make_raw_embedder(spec, device=device, batch_size=batch_size)
     if cache_dir is False or raw.id.startswith("hashing"):
         return TimedEmbedder(raw)
-    folder = default_cache_dir() if cache_dir in (None, True) else Path(cache_dir)
+    folder = default_cache_dir() if cache_dir is None or cache_dir is True else Path(cache_dir)
     return CachedEmbedder(raw, EmbeddingCache(folder / "embeddings.sqlite"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,9 +50,9 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.device = device or "auto"
         self._dim = dim
-        self._st = None
+        self._st: Any = None
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._st is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def tokenize(text: str) -> list[str]:
 _VECTORIZER = None
 
 
-def _vectorizer():
+def _vectorizer() -> Any:
     global _VECTORIZER
     if _VECTORIZER is None:
         from sklearn.feature_extraction.text import HashingVectorizer
@@ -139,7 +139,9 @@ class LexicalIndex:
         if self._mat is None or getattr(self, "_idf_cache", None) is None:  # recomputed after a change only
             n = len(self._names)
             self._idf_cache = (np.log((1.0 + n) / (1.0 + self._df)) + 1.0).astype(np.float32)
-        return self._idf_cache
+        idf = self._idf_cache
+        assert idf is not None
+        return idf
 
     def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         import scipy.sparse as sp

@@ -21,15 +21,21 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._fs import read_json, write_json
 from .lexical import LexicalIndex
-from .vector import load_index, make_index
+from .vector import VectorIndex, load_index, make_index
+
+if TYPE_CHECKING:
+    from ..embed.base import Embedder
+    from ..skill import Skill
+
 
 INDEX_SCHEMA = 2
 DOC_SEP = "\x1f"
@@ -81,18 +87,18 @@ class SkillEntry:
     branches: tuple[str, ...]
     docs: tuple[str, ...]  # the text hash of each indexed document, own text first
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["sources"], d["branches"], d["docs"] = list(self.sources), list(self.branches), list(self.docs)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> SkillEntry:
+    def from_dict(cls, d: dict[str, Any]) -> SkillEntry:
         return cls(d["name"], d["file_sha"], d["status"], d["description"], int(d["version"]), d.get("updated", ""),
                    tuple(d.get("sources", ())), tuple(d.get("branches", ())), tuple(d.get("docs", ())))
 
 
-def documents(skill, phrasings: list[str], limit: int) -> list[str]:
+def documents(skill: Skill, phrasings: list[str], limit: int) -> list[str]:
     """The texts a skill is found by: its own text, then the task phrasings it has met (its
     ``references/phrasings.md``, or the "Seen as" lines of When to use when it has no such file),
     at most ``limit`` of them."""
@@ -102,7 +108,7 @@ def documents(skill, phrasings: list[str], limit: int) -> list[str]:
     return [own] + [p for p in dict.fromkeys(seen) if p != own][:limit]
 
 
-def entry_for(skill, file_sha: str, docs: list[str]) -> SkillEntry:
+def entry_for(skill: Skill, file_sha: str, docs: list[str]) -> SkillEntry:
     from ..runbook import Runbook
 
     return SkillEntry(skill.name, file_sha, skill.status, skill.description, skill.version, skill.meta("updated"),
@@ -114,20 +120,20 @@ def entry_for(skill, file_sha: str, docs: list[str]) -> SkillEntry:
 class SkillIndex:
     """Dense and lexical documents of one agent's skills, searched as one fused score."""
 
-    embedder: object
+    embedder: Embedder
     kind: str = "hnsw"
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     settings: SearchSettings = field(default_factory=SearchSettings)
 
     def __post_init__(self) -> None:
         self.entries: dict[str, SkillEntry] = {}
         self._owners: dict[str, str] | None = None  # session id -> the skill that lists it as a source
-        self._dense = None
+        self._dense: VectorIndex | None = None
         self.lexical = LexicalIndex()
         self.dirty = False
 
     @property
-    def dense(self):
+    def dense(self) -> Any:
         if self._dense is None:
             self._dense = make_index(self.kind, self.embedder.dim, **self.params)
         return self._dense
@@ -139,7 +145,7 @@ class SkillIndex:
         return name in self.entries
 
     # ---- persistence -----------------------------------------------------------------------------
-    def meta(self) -> dict:
+    def meta(self) -> dict[str, Any]:
         return {"schema": INDEX_SCHEMA, "embedder": self.embedder.id, "kind": self.kind, "search": self.settings.id}
 
     def load(self, folder: Path) -> bool:
@@ -165,7 +171,7 @@ class SkillIndex:
         self.dirty = False
 
     # ---- changes ---------------------------------------------------------------------------------
-    def update(self, skills: list[tuple[object, str, list[str]]]) -> int:
+    def update(self, skills: Sequence[tuple[Skill, str, list[str]]]) -> int:
         """Index ``(skill, files_sha, phrasings)`` triples, embedding only documents whose text
         changed (in one batch). Returns how many documents were embedded."""
         todo: list[tuple[str, str]] = []
@@ -237,8 +243,10 @@ class SkillIndex:
         w = self.settings.lexical_weight
         per_skill = 1 + self.settings.phrasings
         m = min(len(self.dense), k * per_skill + 10)
-        skill_ok = allow or (lambda _n: True)
-        doc_ok = lambda d: skill_ok(d.split(DOC_SEP, 1)[0])
+        skill_ok: Callable[[str], bool] = allow or (lambda _n: True)
+
+        def doc_ok(d: str) -> bool:
+            return skill_ok(d.split(DOC_SEP, 1)[0])
         dense: dict[str, float] = {}
         vec = None
         if w < 1.0:

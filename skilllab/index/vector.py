@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class VectorIndex(Protocol):
     def search(self, vector: np.ndarray, k: int,
                allow: Callable[[str], bool] | None = None) -> list[Hit]: ...
     def vectors(self, names: list[str]) -> np.ndarray: ...
+    def names(self) -> set[str]: ...
+    def save(self, path: Path) -> None: ...
     def __len__(self) -> int: ...
     def __contains__(self, name: str) -> bool: ...
 
@@ -229,18 +231,20 @@ def _exact(q: np.ndarray, names: list[str], rows: np.ndarray, k: int) -> list[Hi
 INDEX_KINDS: dict[str, type] = {"hnsw": HnswIndex, "exact": ExactIndex}
 
 
-def make_index(kind: str, dim: int, **params) -> VectorIndex:
+def make_index(kind: str, dim: int, **params: Any) -> VectorIndex:
     try:
         cls = INDEX_KINDS[kind]
     except KeyError:
         from ..errors import ConfigError
 
         raise ConfigError(f"unknown index {kind!r}; choose one of: {', '.join(INDEX_KINDS)}") from None
-    return cls(dim, **params)
+    index: VectorIndex = cls(dim, **params)
+    return index
 
 
 def load_index(kind: str, path: Path) -> VectorIndex:
-    return INDEX_KINDS[kind].load(path)
+    index: VectorIndex = INDEX_KINDS[kind].load(path)  # type: ignore[attr-defined]  # every kind has load()
+    return index
 
 
 __all__ = ["ExactIndex", "Hit", "HnswIndex", "VectorIndex", "load_index", "make_index"]
