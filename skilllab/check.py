@@ -121,7 +121,7 @@ def _check_index(agent: Agent) -> Finding:
     wrong = sorted(set(found) ^ set(entries))
     if not wrong:
         for name, data in found.items():
-            phr = agent._phrasing_bytes(name)
+            phr = agent.indexer.phrasing_bytes(name)
             if entries[name].file_sha != sha256(data + b"\0" + phr):
                 wrong.append(name)
     if wrong and not agent.problems:

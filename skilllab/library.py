@@ -37,14 +37,15 @@ from . import recall as recall_mod
 from ._fs import atomic_write
 from .distill.ledger import Ledger
 from .embed import DEFAULT_EMBEDDER, get_embedder
-from .errors import InvalidSkill, SkilllabError, SkillNotFound, SkillParseError, UnsafePath
+from .errors import SkilllabError, SkillNotFound, UnsafePath
 from .index import SearchSettings, SkillEntry, SkillIndex
 from .index.skills import DOC_SEP
+from .indexing import AgentIndex
 from .names import AGENT_ID_RE, validate_agent_id, validate_skill_name
 from .recall import DEFAULT_MIN_SIMILARITY
 from .settings import SETTINGS_FILE, AgentSettings, check_bar
 from .skill import Skill
-from .store import AgentStore, Change, Problem, Version, sha256
+from .store import AgentStore, Change, Problem, Version
 from .usage import UsageBook
 from .versions import Versions
 
@@ -150,13 +151,12 @@ class Agent:
         self.root = self.store.root
         self.read_only = library.read_only
         self.versions = Versions(self.store)
-        self._problems: list[Problem] = []
-        self._needs_sync = False  # set by open(): the first use of the index syncs it with the files
-        self._index: SkillIndex | None = None
-        self._synced_head: str | None = None
         self._lock = FileLock(str(self.root / ".lock"), timeout=600)
         self._ledger: Ledger | None = None
         self._usage: UsageBook | None = None
+        # the search index, kept in step with the files (see skilllab.indexing)
+        self.indexer = AgentIndex(self.store, library, read_only=self.read_only, lock=self.lock,
+                                  on_new_version=lambda name: self.usage.reset_recent(name))
 
     # ---- opening and syncing ---------------------------------------------------------------
     def open(self, create: bool = True) -> None:
@@ -170,34 +170,13 @@ class Agent:
                 self.store.ensure()
         # The index (and with it the embedding model) is brought in step with the files on first
         # use, so a command that only lists, shows or reads history never loads a model.
-        self._needs_sync = True
+        self.indexer.needs_sync = True
 
     @property
-    def problems(self) -> list[Problem]:
+    def problems(self) -> builtins.list[Problem]:
         """Skill files that could not be used (path and reason), as of the last sync; before the
         index is first used, found by parsing the files (no embedding)."""
-        if self._needs_sync:
-            return self._catalogue()[1]
-        return self._problems
-
-    @problems.setter
-    def problems(self, value: list[Problem]) -> None:
-        self._problems = value
-
-    def _catalogue(self) -> tuple[list[Skill], list[Problem]]:
-        """Every skill that parses, and the problems of the rest, read from the files alone."""
-        found, problems = self.store.scan()
-        skills = []
-        for name, data in sorted(found.items()):
-            try:
-                skill = self.store.parse(name, data)
-                skill.validate()
-            except (SkillParseError, InvalidSkill) as exc:
-                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
-                                        getattr(exc, "reason", str(exc))))
-                continue
-            skills.append(skill)
-        return skills, problems
+        return self.indexer.problems
 
     def lock(self) -> FileLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
@@ -216,93 +195,25 @@ class Agent:
 
     @property
     def index(self) -> SkillIndex:
-        """The agent's search index (derived from the files; see :mod:`skilllab.index.skills`)."""
-        if self._index is None:
-            idx = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params, self.library.search)
-            try:
-                loaded = idx.load(self._index_dir())
-            except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-                log.warning("agent %s: index cache in %s could not be read (%s); rebuilding it from the files",
-                            self.id, self._index_dir(), exc)
-                loaded = False
-            if not loaded:
-                idx = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params,
-                                 self.library.search)
-                idx.dirty = True
-            self._index = idx
-        if self._needs_sync:
-            self._needs_sync = False
-            self.sync()
-        return self._index
-
-    def _index_dir(self) -> Path:
-        """Where this index is cached: one folder per embedder, index kind and search settings, so
-        searching with another embedder never overwrites the one the library was built with."""
-        from .names import slugify
-
-        idx = self._index
-        search = idx.settings.id if idx is not None else self.library.search.id
-        return self.store.path("index/" + slugify(f"{self.embedder.id} {self.library.index_kind} {search}", max_len=64))
+        """The agent's search index (derived from the files; see :mod:`skilllab.indexing`)."""
+        return self.indexer.index
 
     def sync(self, commit_hand_edits: bool = False) -> None:
         """Bring the index in step with the skill files on disk (and, when asked and writable,
         commit edits made by hand so history stays whole)."""
-        self._needs_sync = False
-        if self.read_only:
-            self._sync(False)
-        else:
-            with self.lock():
-                self._sync(commit_hand_edits)
-
-    def _sync(self, commit_hand_edits: bool) -> None:
-        index = self.index
-        found, problems = self.store.scan()
-        if commit_hand_edits:
-            self.store.commit_untracked_changes(found)
-        changed: list[tuple[Skill, str, list[str]]] = []
-        keep: set[str] = set()
-        self.problems = problems  # phrasing reads below add theirs to the same list
-        for name, data in found.items():
-            phr = self._phrasing_bytes(name)
-            fsha = sha256(data + b"\0" + phr)
-            old = index.entries.get(name)
-            if old is not None and old.file_sha == fsha:
-                keep.add(name)
-                continue
-            try:
-                skill = self.store.parse(name, data)
-                skill.validate()
-            except (SkillParseError, InvalidSkill) as exc:
-                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
-                                        getattr(exc, "reason", str(exc))))
-                continue
-            changed.append((skill, fsha, phrasings_mod.parse(phr.decode("utf-8", "replace"))))
-            keep.add(name)
-        for name in set(index.entries) - keep:
-            index.remove(name)
-        index.update(changed)
-        self.problems = problems
-        self._synced_head = self.store.git.head()
-        self.flush()
+        self.indexer.sync(commit_hand_edits)
 
     def refresh(self) -> None:
         """Re-sync if another process committed since this handle last looked."""
-        if self.store.git.head() != self._synced_head:
-            self.sync()
+        self.indexer.refresh()
 
     def flush(self) -> None:
         """Persist the index if it changed (it is rebuildable, so this is an optimisation)."""
-        if self._index is not None and self._index.dirty and not self.read_only:
-            self._index.save(self._index_dir())
+        self.indexer.flush()
 
     def rebuild_index(self) -> int:
         """Drop the index and build it again from the files; returns the number of skills."""
-        with self.lock():
-            self._index = SkillIndex(self.embedder, self.library.index_kind, self.library.index_params,
-                                     self.library.search)
-            self._index.dirty = True
-            self._sync(False)
-        return len(self.index)
+        return self.indexer.rebuild()
 
     # ---- reading ---------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -321,10 +232,10 @@ class Agent:
     def list(self, include_deprecated: bool = True) -> list[SkillInfo]:
         """Every skill (name, description, status, version, updated, sources, path), by name. Read
         from the index when it is in use, else from the files (no model is loaded)."""
-        if self._index is None or self._needs_sync:
+        if not self.indexer.loaded:
             return [SkillInfo(sk.name, sk.description, sk.status, sk.version, sk.meta("updated"), tuple(sk.sources),
                               str(self.store.skill_path(sk.name)))
-                    for sk in self._catalogue()[0] if include_deprecated or sk.status != "deprecated"]
+                    for sk in self.indexer.catalogue()[0] if include_deprecated or sk.status != "deprecated"]
         out = []
         for name in sorted(self.index.entries):
             e = self.index.entries[name]
@@ -414,7 +325,7 @@ class Agent:
             cid = self._apply(change, intent)
             if renamed_from and renamed_from != skill.name:
                 self.index.remove(renamed_from)
-            self._after_write(skill)
+            self.indexer.after_write(skill)
             return cid
 
     def _apply(self, change: Change, record: dict[str, Any] | None) -> str | None:
@@ -441,7 +352,7 @@ class Agent:
             for name in deletes:
                 self.index.remove(name)
             for skill, _ in writes:
-                self._after_write(skill)
+                self.indexer.after_write(skill)
             self.flush()
             return cid
 
@@ -465,7 +376,7 @@ class Agent:
         name = validate_skill_name(name)
         if self.store.skill_path(name).is_file():
             return name
-        for sk in self._catalogue()[0]:
+        for sk in self.indexer.catalogue()[0]:
             if name in sk.meta("aliases").split():
                 return sk.name
         raise SkillNotFound(f"agent {self.id!r} has no skill {name!r}")
@@ -513,7 +424,7 @@ class Agent:
                         self.store.git.commit(changed, intent["message"], intent.get("when"))
                 if changed:
                     done.append(f"committed {', '.join(changed)} as {intent['message']!r}")
-                self._sync(False)
+                self.indexer.sync_locked(False)
             if committed and record and not record.get("commit"):
                 record = {**record, "commit": head}
             if (committed or done or change is not None) and record.get("session_id") \
@@ -529,7 +440,7 @@ class Agent:
         """Commit edits made by hand since the last write, so history names them as such."""
         found, _ = self.store.scan()
         if self.store.commit_untracked_changes(found) is not None:
-            self._sync(False)
+            self.indexer.sync_locked(False)
 
     def commit_hand_edits(self) -> str | None:
         """Commit what was edited, added or removed by hand (every write does this first);
@@ -538,28 +449,12 @@ class Agent:
             found, _ = self.store.scan()
             cid = self.store.commit_untracked_changes(found)
             if cid is not None:
-                self._sync(False)
+                self.indexer.sync_locked(False)
             return cid
-
-    def _after_write(self, skill: Skill) -> None:
-        data = self.store.skill_path(skill.name).read_bytes()
-        phr = self._phrasing_bytes(skill.name)
-        old = self.index.entries.get(skill.name)
-        if old is not None and skill.version > old.version and skill.status == "active":
-            self.usage.reset_recent(skill.name)  # a new version starts a fresh drift window
-        self.index.update([(skill, sha256(data + b"\0" + phr), phrasings_mod.parse(phr.decode("utf-8", "replace")))])
-        self._synced_head = self.store.git.head()
-
-    def _phrasing_bytes(self, name: str) -> bytes:
-        try:
-            return self.store.read_bundled(name, phrasings_mod.PHRASINGS_FILE) or b""
-        except UnsafePath as exc:
-            self.problems.append(Problem(str(self.store.skill_dir(name)), str(exc)))
-            return b""
 
     def phrasings(self, name: str) -> builtins.list[str]:
         """The task phrasings skill ``name`` has met (its ``references/phrasings.md``)."""
-        return phrasings_mod.parse(self._phrasing_bytes(name).decode("utf-8", "replace"))
+        return phrasings_mod.parse(self.indexer.phrasing_bytes(name).decode("utf-8", "replace"))
 
     def delete(self, name: str, reason: str = "removed", *, when: float | None = None) -> str | None:
         """Delete the skill's folder (it stays in history) and drop it from search."""
@@ -567,8 +462,8 @@ class Agent:
             self.recover()
             self._commit_pending()
             cid = self._apply(self.store.plan_delete(name, f"remove {name}: {reason}", when), None)
-            self.index.remove(name)
-            self._synced_head = self.store.git.head()
+            self.indexer.forget(name)
+            self.indexer.committed()
             return cid
 
     def history(self, name: str) -> builtins.list[Version]:
@@ -611,7 +506,7 @@ class Agent:
             atomic_write(path, replace(old, novelty_bar=bar).dumps())
             msg = f"set novelty bar {old.novelty_bar:g} -> {bar:g}" + (f": {reason}" if reason else "")
             cid = self.store.git.commit([SETTINGS_FILE], msg, when)
-            self._synced_head = self.store.git.head()
+            self.indexer.committed()
             return cid
 
     @property
