@@ -236,6 +236,10 @@ class LLMDistiller:
             return decision
         return Decision("error", "llm output unusable after one repair retry", 0.0, error=error, **usage)
 
+    def propose_consolidation(self, agent: Agent, sessions: Any = None) -> tuple[list[Any], list[Any], dict[str, Any]]:
+        """Split and merge proposals for ``agent``'s library (see :func:`_propose`)."""
+        return _propose(self, agent, sessions)
+
     def parse(self, content: str, session: Session, candidates: list[Candidate]) -> Decision:
         """The model's JSON reply as a Decision; ValueError says what is wrong with it (the text
         goes back to the model in the repair retry)."""
@@ -489,5 +493,3 @@ def _propose(self: LLMDistiller, agent: Agent, sessions: Any = None) -> tuple[li
                                                                "with only the JSON object that follows the schema."}]
     raise ValueError(f"consolidation proposals unusable after one repair retry: {error}")
 
-
-LLMDistiller.propose_consolidation = _propose  # type: ignore[attr-defined]
