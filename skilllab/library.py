@@ -324,7 +324,7 @@ class Agent:
                 return None
             cid = self._apply(change, intent)
             if renamed_from and renamed_from != skill.name:
-                self.index.remove(renamed_from)
+                self.indexer.forget(renamed_from)
             self.indexer.after_write(skill)
             return cid
 
@@ -338,8 +338,8 @@ class Agent:
             self.clear_intent()
         return cid
 
-    def apply_change(self, writes: builtins.list[tuple[Skill, dict[str, str | bytes]]], deletes: builtins.list[str], message: str,
-                     *, when: float | None = None) -> str | None:
+    def apply_change(self, writes: builtins.list[tuple[Skill, dict[str, str | bytes]]], deletes: builtins.list[str],
+                     message: str, *, when: float | None = None) -> str | None:
         """Write ``writes`` (skill, bundled files) and delete ``deletes`` as one commit (a split or a
         merge). Every written skill is validated first; a crash part-way is finished by
         :meth:`recover` from the intent record, with this message."""
@@ -350,7 +350,7 @@ class Agent:
             self._commit_pending()
             cid = self._apply(self.store.plan_change(writes, deletes, message, when), None)
             for name in deletes:
-                self.index.remove(name)
+                self.indexer.forget(name)
             for skill, _ in writes:
                 self.indexer.after_write(skill)
             self.flush()
@@ -399,7 +399,7 @@ class Agent:
         path = self._intent_path()
         try:
             intent = json.loads(path.read_text(encoding="utf-8"))
-            change = Change.from_json(intent) if "files" in intent else None
+            change = Change.from_json(intent)
         except FileNotFoundError:
             return ""
         except (ValueError, OSError, KeyError, TypeError, AttributeError):
@@ -410,25 +410,18 @@ class Agent:
             record = intent.get("record") or {}
             done = []
             head = self.store.git.head()
-            last = cast(Commit, self.store.git.repo[head.encode()]).message.decode("utf-8", "replace").strip() if head else ""
-            committed = last == intent.get("message") and ("parent" not in intent or head != intent["parent"])
-            if not committed:
-                if change is not None:
-                    cid = self.store.apply(change)
-                    changed = sorted(change.files) if cid else []
-                    if cid and record:
-                        record = {**record, "commit": cid}
-                else:  # an intent written by an earlier version of skilllab: the paths it named
-                    changed = [p for p in intent.get("paths", []) if self.store.differs_from_head(p)]
-                    if changed:
-                        self.store.git.commit(changed, intent["message"], intent.get("when"))
-                if changed:
-                    done.append(f"committed {', '.join(changed)} as {intent['message']!r}")
+            last = cast(Commit, self.store.git.repo[head.encode()]).message.decode("utf-8", "replace").strip() \
+                if head else ""
+            if last == change.message and head != intent.get("parent"):  # the commit was made
+                if record and not record.get("commit"):
+                    record = {**record, "commit": head}
+            else:
+                cid = self.store.apply(change)
+                if cid:
+                    record = {**record, "commit": cid} if record else record
+                    done.append(f"committed {', '.join(sorted(change.files))} as {change.message!r}")
                 self.indexer.sync_locked(False)
-            if committed and record and not record.get("commit"):
-                record = {**record, "commit": head}
-            if (committed or done or change is not None) and record.get("session_id") \
-                    and self.ledger.get(record["session_id"]) is None:
+            if record.get("session_id") and self.ledger.get(record["session_id"]) is None:
                 self.ledger.add(record)
                 done.append(f"recorded session {record['session_id']} in the ledger")
             path.unlink(missing_ok=True)

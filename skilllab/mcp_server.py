@@ -146,9 +146,7 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
             if not isinstance(args.get("query"), str):
                 raise ValueError("query: a string is required")
             return JSONResponse(await anyio.to_thread.run_sync(lambda: call("search_skills", args)))
-        except (ValueError, TypeError, SkilllabError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        except Exception as exc:  # noqa: BLE001 - a ToolError from call(): the tool's own message
+        except (ValueError, TypeError, SkilllabError, ToolError) as exc:  # a bad request, or the tool's own message
             return JSONResponse({"error": str(exc)}, status_code=400)
 
     server.skilllab_queue = work

@@ -58,57 +58,54 @@ def hook(event, args):
     if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
         events.append(os.path.realpath(os.fsdecode(args[0])))
 results = {}
+if case == "skill-folder":
+    link("skills/linked", lib_root / "b1" / "skills" / "b-secret")
+elif case == "skill-md":
+    (root / "skills" / "half").mkdir(parents=True)
+    link("skills/half/SKILL.md", lib_root / "b1" / "skills" / "b-secret" / "SKILL.md")
+elif case == "skills-dir":
+    link("skills", lib_root / "b1" / "skills")
+elif case == "agent-folder":
+    shutil.rmtree(root); os.symlink(lib_root / "b1", root)
+elif case == "lock":
+    link(".lock", t)
+elif case == "git":
+    link(".git", lib_root / "b1" / ".git")
+elif case == "index":
+    link("index", t)
+elif case == "state":
+    link("state", t)
+elif case == "queue":
+    link("queue", t)
+elif case == "usage":
+    link("skills/a-skill/usage.json", t)
+elif case == "agent-toml":
+    link("agent.toml", t)
+elif case == "scripts":
+    link("skills/a-skill/scripts", t)
+elif case == "phrasings":
+    link("skills/a-skill/references/phrasings.md", t)
+_sys.addaudithook(hook)
 try:
-    if case == "skill-folder":
-        link("skills/linked", lib_root / "b1" / "skills" / "b-secret")
-    elif case == "skill-md":
-        (root / "skills" / "half").mkdir(parents=True)
-        link("skills/half/SKILL.md", lib_root / "b1" / "skills" / "b-secret" / "SKILL.md")
-    elif case == "skills-dir":
-        link("skills", lib_root / "b1" / "skills")
-    elif case == "agent-folder":
-        shutil.rmtree(root); os.symlink(lib_root / "b1", root)
-    elif case == "lock":
-        link(".lock", t)
-    elif case == "git":
-        link(".git", lib_root / "b1" / ".git")
-    elif case == "index":
-        link("index", t)
-    elif case == "state":
-        link("state", t)
-    elif case == "queue":
-        link("queue", t)
-    elif case == "usage":
-        link("skills/a-skill/usage.json", t)
-    elif case == "agent-toml":
-        link("agent.toml", t)
-    elif case == "scripts":
-        link("skills/a-skill/scripts", t)
-    elif case == "phrasings":
-        link("skills/a-skill/references/phrasings.md", t)
-    _sys.addaudithook(hook)
-    try:
-        agent = Library(lib_root, embedder="hashing").agent("a1")
-        results["names"] = agent.names()
-        results["problems"] = [str(p) for p in agent.problems]
-        results["search"] = [h.name for h in agent.search("runbook", k=5)]
-        if case == "usage":
-            agent.record_outcome("a-skill", True)
-        if case == "queue":
-            DistillQueue(Library(lib_root, embedder="hashing"), "a1").submit(session)
-        if case == "scripts":
-            skill = agent.get("a-skill")
-            skill.set_meta("version", "2")
-            agent.write(skill, "with a script", files={"scripts/fix.sh": "echo fixed\n"})
-        res = agent.distill(session)
-        results["decision"] = res.decision
-        agent.close()
-        results["outcome"] = "no error"
-    except UnsafePath as exc:
-        results["outcome"] = "refused"
-        results["message"] = str(exc)
-finally:
-    pass
+    agent = Library(lib_root, embedder="hashing").agent("a1")
+    results["names"] = agent.names()
+    results["problems"] = [str(p) for p in agent.problems]
+    results["search"] = [h.name for h in agent.search("runbook", k=5)]
+    if case == "usage":
+        agent.record_outcome("a-skill", True)
+    if case == "queue":
+        DistillQueue(Library(lib_root, embedder="hashing"), "a1").submit(session)
+    if case == "scripts":
+        skill = agent.get("a-skill")
+        skill.set_meta("version", "2")
+        agent.write(skill, "with a script", files={"scripts/fix.sh": "echo fixed\n"})
+    res = agent.distill(session)
+    results["decision"] = res.decision
+    agent.close()
+    results["outcome"] = "no error"
+except UnsafePath as exc:
+    results["outcome"] = "refused"
+    results["message"] = str(exc)
 results["outside_opens"] = sorted({e for e in events if e.startswith(str(outside.resolve()))
                                    or e.startswith(str((lib_root / "b1").resolve()))})
 print(json.dumps(results))
