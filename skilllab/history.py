@@ -25,6 +25,9 @@ from .errors import SkilllabError
 
 log = logging.getLogger(__name__)
 STALE_LOCK_SECONDS = 2.0
+LOOSE_LIMIT = 6700  # git's gc.auto: loose objects that trigger packing
+PACK_LIMIT = 50  # git's gc.autoPackLimit: packs that trigger consolidating them into one
+CHECK_EVERY = 64  # commits between two counts of the loose objects
 DulwichError = (ChecksumMismatch, ObjectFormatException, OSError)
 
 COMMITTER = b"skilllab <skilllab@localhost>"
@@ -53,10 +56,13 @@ class Commit:
 class GitHistory:
     """A git repository rooted at an agent's folder."""
 
-    def __init__(self, root: Path, guard: Any=None) -> None:
+    def __init__(self, root: Path, guard: Any=None, *, loose_limit: int = LOOSE_LIMIT,
+                 pack_limit: int = PACK_LIMIT, check_every: int = CHECK_EVERY) -> None:
         self.root = Path(root)
         self._repo: Repo | None = None
         self._guard = guard  # refuses a linked .git (the agent store's path check)
+        self.loose_limit, self.pack_limit, self.check_every = loose_limit, pack_limit, check_every
+        self._commits = 0  # made by this object: the loose objects are counted on the first and every check_every-th
 
     @property
     def exists(self) -> bool:
@@ -76,6 +82,10 @@ class GitHistory:
             else:
                 self.root.mkdir(parents=True, exist_ok=True)
                 self._repo = Repo.init(str(self.root))
+            # dulwich's automatic gc counts every loose object (256 directory listings) after every
+            # commit and, past gc.auto, repacks the whole history in memory in the commit's path.
+            # Packing is scheduled here instead (:meth:`maintain`): incremental and bounded.
+            self._repo._autogc_disabled = True  # type: ignore[attr-defined]
         return self._repo
 
     def close(self) -> None:
@@ -141,7 +151,11 @@ class GitHistory:
         self.clear_stale_locks()
         for attempt in range(20):
             try:
-                return self._commit(paths, message, when)
+                cid = self._commit(paths, message, when)
+                self._commits += 1
+                if self._commits % self.check_every == 1 or self.check_every == 1:
+                    self.maintain()
+                return cid
             except FileLocked as exc:  # a git process of someone else's, still running, or a dead one's
                 self._clear_object_lock(exc.lockfilename)
                 if attempt == 19:
@@ -153,6 +167,26 @@ class GitHistory:
                 raise SkilllabError(f"{self.root}/.git: could not commit ({type(exc).__name__}: {exc}); "
                                     f"`skilllab check` looks for damage") from None
         raise AssertionError("unreachable")
+
+    def maintain(self) -> dict[str, int]:
+        """Keep the object store cheap to use as history grows, as git's own ``gc --auto`` policy
+        does but without its cost in the commit path: past ``loose_limit`` loose objects, pack the
+        loose objects (and only them: memory bounded by what was written since the last pack)
+        into one new pack; past ``pack_limit`` packs, consolidate the packs into one (rare: once
+        every ``loose_limit * pack_limit`` objects). Nothing is pruned: every commit stays
+        reachable. A kill midway leaves objects both packed and loose, which git reads fine."""
+        store = self.repo.object_store
+        done = {"loose_packed": 0, "packs_consolidated": 0}
+        try:
+            if store.count_loose_objects() >= self.loose_limit:
+                done["loose_packed"] = store.pack_loose_objects()
+            if store.count_pack_files() > self.pack_limit:
+                done["packs_consolidated"] = store.count_pack_files()
+                store.repack()
+        except (*DulwichError, zlib.error, ValueError) as exc:  # housekeeping never fails a commit
+            log.warning("%s/.git: packing objects failed (%s: %s); `skilllab check` looks for damage",
+                        self.root, type(exc).__name__, exc)
+        return done
 
     def _commit(self, paths: list[str], message: str, when: float | None) -> str:
         wt = self.repo.get_worktree()

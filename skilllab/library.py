@@ -268,8 +268,7 @@ class Agent:
             if min_similarity is not None and score < min_similarity:
                 continue
             e = entries[name]
-            out.append(SkillHit(name, score, e.description, e.status, str(self.store.skill_dir(name) / "SKILL.md"),
-                                own))
+            out.append(SkillHit(name, score, e.description, e.status, self.store.shown_path(name), own))
         return out
 
     def with_branch(self, branch_id: str) -> builtins.list[str]:
@@ -281,7 +280,7 @@ class Agent:
         entries = self.index.entries
         scored = self.index.score_skills(text, names)
         hits = [SkillHit(n, sc, entries[n].description, entries[n].status,
-                         str(self.store.skill_dir(n) / "SKILL.md"), own) for n, (sc, own) in scored.items()]
+                         self.store.shown_path(n), own) for n, (sc, own) in scored.items()]
         return sorted(hits, key=lambda h: -h.similarity)
 
     def nearest_neighbour_similarities(self) -> builtins.list[float]:

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -102,6 +103,7 @@ class AgentStore:
         self.agent_id = validate_agent_id(agent_id)
         root = Path(library_root).absolute()
         self.library_root = root
+        self._root_str = os.fspath(root)
         self.root = root / self.agent_id
         self.skills_dir = self.root / "skills"
         self.git = GitHistory(self.root, guard=self.path)
@@ -111,14 +113,23 @@ class AgentStore:
     def _check_inside(self, path: Path) -> Path:
         """Refuse symlinks anywhere from the library root down to ``path``. With no link on the way
         and no ``..`` in it, the path cannot resolve outside the agent's folder, so one ``lstat``
-        per component is the whole check (no ``realpath``)."""
-        cur = self.library_root
-        rel = path.relative_to(self.library_root)
-        if ".." in rel.parts or not rel.parts or rel.parts[0] != self.agent_id:
+        per existing component is the whole check (no ``realpath``; string operations, not pathlib,
+        as this runs for every file skilllab touches)."""
+        root = self._root_str
+        s = os.fspath(path)
+        parts = s[len(root) + 1:].split(os.sep) if s.startswith(root + os.sep) else []
+        if not parts or ".." in parts or parts[0] != self.agent_id:
             raise UnsafePath(f"{path}: resolves outside agent {self.agent_id!r}'s folder")
-        for part in rel.parts:
-            cur = cur / part
-            if cur.is_symlink():
+        cur = root
+        for part in parts:
+            cur = cur + os.sep + part
+            try:
+                mode = os.lstat(cur).st_mode
+            except FileNotFoundError:
+                break  # nothing below a missing folder exists either
+            except OSError:
+                continue
+            if stat.S_ISLNK(mode):
                 raise UnsafePath(f"{cur}: is a symlink; skilllab does not follow links out of "
                                  f"agent {self.agent_id!r}'s folder")
         return path
@@ -131,15 +142,23 @@ class AgentStore:
             raise UnsafePath(f"{rel!r}: not a path inside agent {self.agent_id!r}'s folder")
         return self._check_inside(self.root / rel)
 
-    def skill_dir(self, name: str) -> Path:
-        """The folder of skill ``name``; the name is validated first (no '..', '/', absolute)."""
+    @staticmethod
+    def _valid_name(name: str) -> str:
         if isinstance(name, str) and ("/" in name or "\\" in name or name.startswith(".")):
             raise UnsafePath(f"skill name {name!r} is a path; give a bare skill name")
-        validate_skill_name(name)
-        return self._check_inside(self.skills_dir / name)
+        return validate_skill_name(name)
+
+    def skill_dir(self, name: str) -> Path:
+        """The folder of skill ``name``; the name is validated first (no '..', '/', absolute)."""
+        return self._check_inside(self.skills_dir / self._valid_name(name))
+
+    def shown_path(self, name: str) -> str:
+        """Where skill ``name``'s SKILL.md is, as text to show (a search hit's path): the name is
+        validated, nothing on disk is looked at; opening it goes through :meth:`skill_path`."""
+        return os.path.join(self._root_str, self.agent_id, "skills", self._valid_name(name), SKILL_FILE)
 
     def skill_path(self, name: str) -> Path:
-        return self._check_inside(self.skill_dir(name) / SKILL_FILE)
+        return self._check_inside(self.skills_dir / self._valid_name(name) / SKILL_FILE)
 
     @staticmethod
     def relpath(name: str) -> str:
@@ -228,7 +247,7 @@ class AgentStore:
         if (not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts)
                 or not all(_BUNDLED_PART.fullmatch(p) for p in parts) or parts[-1] == SKILL_FILE):
             raise UnsafePath(f"bundled file {rel!r} of skill {name!r}: use a relative path like scripts/NAME.sh")
-        return self._check_inside(self.skill_dir(name).joinpath(*parts))
+        return self._check_inside(self.skills_dir.joinpath(self._valid_name(name), *parts))
 
     def read_bundled(self, name: str, rel: str) -> bytes | None:
         """The bytes of a file bundled with skill ``name``, or None when it has none."""

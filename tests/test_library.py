@@ -245,3 +245,37 @@ def test_opening_missing_agent_without_create(tmp_path, hashing):
         lib.agent("ghost", create=False)
     assert not (tmp_path / "lib" / "ghost").exists()
     assert lib.agents() == []
+
+
+def test_history_packs_loose_objects_on_schedule_and_keeps_every_version(tmp_path):
+    """Packing is scheduled by skilllab (dulwich's per-commit gc is off): past the loose-object
+    limit the loose objects go into a pack, past the pack limit the packs become one, and every
+    version stays readable."""
+    from skilllab.history import GitHistory
+
+    git = GitHistory(tmp_path / "agent", loose_limit=12, pack_limit=2, check_every=3)
+    f = tmp_path / "agent" / "note.md"
+    f.parent.mkdir()
+    ids = []
+    for i in range(30):
+        f.write_text(f"version {i}\n")
+        ids.append(git.commit(["note.md"], f"write version {i}"))
+    store = git.repo.object_store
+    assert git.repo._autogc_disabled
+    # each commit writes a blob, a tree and a commit: 90 objects, at most 12 + 3 commits' worth loose
+    assert store.count_loose_objects() < 12 + 3 * 3
+    assert 1 <= store.count_pack_files() <= 2  # about six packs were made: consolidation ran
+    assert [c.message for c in git.log("note.md")] == [f"write version {i}" for i in range(30)]
+    assert [git.read("note.md", c) for c in ids] == [f"version {i}\n".encode() for i in range(30)]
+
+
+def test_history_leaves_packing_alone_below_the_limit(tmp_path):
+    from skilllab.history import GitHistory
+
+    git = GitHistory(tmp_path / "agent")  # git's defaults: 6700 loose objects
+    (tmp_path / "agent").mkdir()
+    for i in range(5):
+        (tmp_path / "agent" / "n.md").write_text(str(i))
+        git.commit(["n.md"], f"v{i}")
+    assert git.repo.object_store.count_pack_files() == 0
+    assert git.repo.object_store.count_loose_objects() == 15

@@ -230,3 +230,21 @@ def test_sweep_cli_local_backend(tmp_path, capsys):
     assert code == 0 and [r["param_novelty_bar"] for r in rows] == [0.3, 0.8]
     assert rows[0]["skills"] >= rows[1]["skills"]
     assert (tmp_path / "sw" / "summary.csv").read_text().startswith("param_novelty_bar,arm,config_hash,run,sessions")
+
+
+def test_sweep_embeds_every_query_text_once_before_its_points(tmp_path):
+    """The sweep fills the shared cache ahead of its points (real MiniLM): a point's own look-ahead
+    then finds every query text already there and runs the model on none."""
+    from skilllab.lab.corpus_gen import generate_to_file
+    from skilllab.lab.sweep import embed_ahead, points
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=5, sessions=40)
+    base = ReplayConfig(embedder="minilm", cache_dir=str(tmp_path / "cache"), progress=False, bootstrap=0)
+    pts = points({"novelty_bar": [0.3, 0.6]}, base)
+    ahead = embed_ahead(str(corpus), pts)
+    (only,) = ahead.values()  # one embedder and cache for both points: embedded once
+    assert only["texts"] >= 40 and only["model_seconds"] > 0
+    res = run_replay(corpus, pts[1][1], write=False)
+    assert res.details["embedding_ahead"]["texts"] == only["texts"]
+    assert res.details["embedding_ahead"]["model_seconds"] == 0.0  # (skill texts are embedded as they are written)

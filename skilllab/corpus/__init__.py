@@ -2,7 +2,7 @@
 reader, and importers for the logs agent tools already write.
 
 What lives here: :mod:`.validate` (``check_session``, the schema), :mod:`.reader`
-(``iter_corpus``, ``read_corpus``, ``validate_corpus``), :mod:`.importers` (``import_sessions``:
+(``iter_corpus``, ``read_corpus``, ``SortedCorpus``, ``validate_corpus``), :mod:`.importers` (``import_sessions``:
 tau2, claude-code, codex, gemini-cli, opencode, copilot-cli, langchain, openai-messages).
 What it may import: ``skilllab.session``, ``skilllab.errors`` and, for the tau2 family rule,
 ``skilllab.distill.actions``.
@@ -10,6 +10,7 @@ What it may import: ``skilllab.session``, ``skilllab.errors`` and, for the tau2 
 
 from .reader import (
                      MAX_LINE_BYTES,
+                     SortedCorpus,
                      corpus_sha256,
                      iter_corpus,
                      open_corpus,
@@ -20,6 +21,6 @@ from .reader import (
 )
 from .validate import SCHEMA_PATH, CorpusError, LineProblem, check_session, schema
 
-__all__ = ["MAX_LINE_BYTES", "SCHEMA_PATH", "CorpusError", "LineProblem", "check_session", "corpus_sha256",
+__all__ = ["MAX_LINE_BYTES", "SCHEMA_PATH", "SortedCorpus", "CorpusError", "LineProblem", "check_session", "corpus_sha256",
            "iter_corpus", "open_corpus", "read_corpus", "schema", "session_sha256", "validate_corpus",
            "write_corpus"]

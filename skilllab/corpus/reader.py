@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,14 @@ def open_corpus(path: str | Path) -> Any:
         raise SkilllabError(f"{path}: not allowed to read it") from None
 
 
-def _raw_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
-    """``(line number, bytes or None when too long, length)`` for every non-blank line."""
+def _raw_lines(path: Path, max_line_bytes: int, offsets: list[int] | None = None
+               ) -> Iterator[tuple[int, bytes | None, int]]:
+    """``(line number, bytes or None when too long, length)`` for every non-blank line; with
+    ``offsets``, the byte offset of each line yielded is appended to it first."""
     with open_corpus(path) as fh:
         n = 0
         while True:
+            at = fh.tell()
             line = fh.readline(max_line_bytes + 1)
             if not line:
                 return
@@ -58,9 +61,13 @@ def _raw_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[int, bytes | N
                     size += len(chunk)
                     if not chunk or chunk.endswith(b"\n"):
                         break
+                if offsets is not None:
+                    offsets.append(at)
                 yield n, None, size
                 continue
             if line.strip():
+                if offsets is not None:
+                    offsets.append(at)
                 yield n, line, len(line)
 
 
@@ -81,16 +88,17 @@ def parse_line(raw: bytes, where: tuple[str, int]) -> tuple[dict[str, Any] | Non
 
 
 def iter_corpus(path: str | Path, *, lenient: bool = False, problems: list[LineProblem] | None = None,
-                max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Session]:
+                max_line_bytes: int = MAX_LINE_BYTES, offsets: list[int] | None = None) -> Iterator[Session]:
     """Stream sessions in file order. Strict: raise :class:`CorpusError` at the first bad line.
 
     Lenient: skip bad lines, appending their problems to ``problems``. Duplicate session ids
-    are bad lines too (the later one is skipped). An empty file is an error either way.
+    are bad lines too (the later one is skipped). An empty file is an error either way. With
+    ``offsets``, the byte offset of each session yielded is its last item when it is yielded.
     """
     path = Path(path)
     seen: dict[str, int] = {}
     good = 0
-    for n, raw, size in _raw_lines(path, max_line_bytes):
+    for n, raw, size in _raw_lines(path, max_line_bytes, offsets):
         if raw is None:
             probs = [LineProblem(str(path), n, "(line)", f"{size} bytes, over the limit of {max_line_bytes} bytes "
                                                          "(max_line_bytes); skipped unread")]
@@ -131,6 +139,72 @@ def read_corpus(path: str | Path, *, lenient: bool = False,
         raise CorpusError(problems)
     sessions.sort(key=lambda s: s.started)
     return sessions, problems
+
+
+class SortedCorpus(Sequence[Session]):
+    """A corpus in ``started_at`` order (ties in file order, or in the order ``tie_key`` gives),
+    held as a stream. One pass checks every line exactly as :func:`read_corpus` does (strict:
+    nothing is kept from a bad file) and keeps, per session, only where its line is and what a
+    replay asks of every session (id, agent, start, family, success); the session itself is parsed
+    again from its line each time it is used. Memory grows by about a hundred bytes a session,
+    whatever the length of the transcripts. ``visit(session)`` sees every good session during the
+    pass, in file order (to gather what needs the whole corpus, such as texts to embed ahead).
+    """
+
+    def __init__(self, path: str | Path, *, lenient: bool = False, max_line_bytes: int = MAX_LINE_BYTES,
+                 visit: Any = None, tie_key: Any = None, agents: Any = None, limit: int | None = None):
+        self.path = Path(path)
+        self.problems: list[LineProblem] = []
+        offsets: list[int] = []
+        rows = []
+        for i, s in enumerate(iter_corpus(self.path, lenient=True, problems=self.problems,
+                                          max_line_bytes=max_line_bytes, offsets=offsets)):
+            if visit is not None:
+                visit(s)
+            assert s.origin is not None
+            rows.append((s.started, tie_key(i) if tie_key is not None else 0, i, offsets[-1], s.origin[1],
+                         s.session_id, s.agent_id, s.family, s.success))
+        if self.problems and not lenient:
+            raise CorpusError(self.problems)
+        rows.sort(key=lambda r: (r[0], r[1], r[2]))
+        if agents:
+            rows = [r for r in rows if r[6] in agents]
+        if limit is not None:
+            rows = rows[:limit]
+        self._offset = [r[3] for r in rows]
+        self._line = [r[4] for r in rows]
+        self.ids = [r[5] for r in rows]
+        self.agents = [r[6] for r in rows]
+        self.families = [r[7] for r in rows]
+        self.success = [r[8] for r in rows]
+        self._pos = {sid: i for i, sid in enumerate(self.ids)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _read(self, i: int, fh: Any) -> Session:
+        fh.seek(self._offset[i])
+        d = json.loads(fh.readline().decode("utf-8"), parse_constant=_no_constants)
+        return Session.from_dict(d, (str(self.path), self._line[i]), checked=True)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        with open_corpus(self.path) as fh:
+            return self._read(range(len(self))[i], fh)
+
+    def __iter__(self) -> Iterator[Session]:
+        with open_corpus(self.path) as fh:
+            for i in range(len(self)):
+                yield self._read(i, fh)
+
+    def get(self, session_id: str) -> Session | None:
+        """The session of this id, read from its line (``None`` if the corpus has none)."""
+        i = self._pos.get(session_id)
+        return None if i is None else self[i]
+
+    def family_of(self) -> dict[str, str | None]:
+        return dict(zip(self.ids, self.families))
 
 
 def corpus_sha256(path: str | Path) -> str:

@@ -56,6 +56,27 @@ def _validator() -> Any:
     return Draft202012Validator(schema())
 
 
+@lru_cache(maxsize=1)
+def _accepts() -> Any:
+    """The schema compiled to Python by fastjsonschema: a fast yes for a well-formed session
+    (a replay validates every line). Any no, or any doubt, goes to :func:`_validator`, which finds
+    and names every problem; the two agree on every line of the test corpora
+    (``tests/test_corpus.py``)."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(schema(), use_default=False, use_formats=False)
+
+
+def schema_errors(d: Any) -> list[Any]:
+    """The JSON Schema errors of ``d`` (jsonschema's error objects), by field."""
+    try:
+        _accepts()(d)
+        return []
+    except Exception:  # noqa: BLE001 - invalid, or anything fastjsonschema cannot judge: ask jsonschema
+        pass
+    return sorted(_validator().iter_errors(d), key=lambda e: list(map(str, e.absolute_path)))
+
+
 def _field(path: Any) -> str:
     out = ""
     for part in path:
@@ -92,7 +113,7 @@ def check_session(d: Any, where: tuple[str, int]) -> list[LineProblem]:
     if not isinstance(d, dict):
         return [P("(line)", "not a JSON object")]
     out: list[LineProblem] = []
-    for err in sorted(_validator().iter_errors(d), key=lambda e: list(map(str, e.absolute_path))):
+    for err in schema_errors(d):
         path = list(err.absolute_path)
         if err.validator == "required":
             missing = err.message.split("'")[1] if "'" in err.message else ""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._fs import write_json
-from ..corpus import corpus_sha256, read_corpus
+from ..corpus import SortedCorpus, corpus_sha256
 from ..distill import DistillOptions, distill_sessions, get_distiller, preflight
 from ..distill.actions import step_action
 from ..distill.transcript import find_placeholders, same_step, signature, templated
@@ -57,6 +58,36 @@ EVENT_COLUMNS = ["seq", "session_id", "agent_id", "family", "success", "decision
                  "recall_all",
                  # milliseconds the harness spent on this session (recall, distillation, bookkeeping)
                  "loop_ms"]
+
+
+class EventRow(tuple):
+    """One event as the replay holds it: its values in :data:`EVENT_COLUMNS` order (a tuple, a
+    third of a dict's memory), read like a dict (``e["decision"]``, ``e.get(...)``, ``{**e}``)."""
+
+    __slots__ = ()
+    _index = {c: i for i, c in enumerate(EVENT_COLUMNS)}
+
+    @classmethod
+    def of(cls, d: dict) -> EventRow:
+        return cls(d.get(c) for c in EVENT_COLUMNS)
+
+    def __getitem__(self, key):  # type: ignore[override]
+        return tuple.__getitem__(self, self._index[key] if isinstance(key, str) else key)
+
+    def get(self, key: str, default=None):
+        i = self._index.get(key)
+        return default if i is None else tuple.__getitem__(self, i)
+
+    def keys(self) -> list[str]:
+        return EVENT_COLUMNS
+
+
+_intern = sys.intern
+
+
+def _name(x):
+    """Skill, unit and family names repeat in every event: one copy each."""
+    return _intern(x) if isinstance(x, str) else x
 
 
 @dataclass
@@ -92,17 +123,16 @@ def default_out(corpus: Path, config: ReplayConfig, results_dir: Path) -> Path:
     return Path(results_dir) / f"{utc_stamp()}_{Path(corpus).stem}_{config.config_hash()[:8]}"
 
 
-def load_sessions(corpus: Path, config: ReplayConfig):
-    sessions, problems = read_corpus(corpus, lenient=config.lenient)
-    if config.shuffle_ties:
+def load_sessions(corpus: Path, config: ReplayConfig) -> tuple[SortedCorpus, list]:
+    """The sessions to replay, in replay order, as a stream (:class:`~skilllab.corpus.SortedCorpus`:
+    every line checked first; then only positions and labels are held, not transcripts), and the
+    problems of the lines skipped under ``lenient``."""
+    tie = None
+    if config.shuffle_ties:  # ties broken by the seed: one draw per session, in file order
         rng = random.Random(config.seed)
-        keyed = [(s.started, rng.random(), i, s) for i, s in enumerate(sessions)]
-        sessions = [s for *_, s in sorted(keyed, key=lambda t: (t[0], t[1], t[2]))]
-    if config.agents:
-        sessions = [s for s in sessions if s.agent_id in config.agents]
-    if config.limit is not None:
-        sessions = sessions[: config.limit]
-    return sessions, problems
+        tie = lambda _i: rng.random()  # noqa: E731
+    sessions = SortedCorpus(corpus, lenient=config.lenient, tie_key=tie, agents=config.agents, limit=config.limit)
+    return sessions, sessions.problems
 
 
 def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: str | Path | None = None,
@@ -177,18 +207,31 @@ def prefetch(embedder, sessions, distillers) -> dict:
 
     t0 = time.perf_counter()
     before = embedder.seconds
-    texts: dict[str, None] = {}
+    seen: set[int] = set()  # hashes of the texts queued so far: memory stays small on long corpora
+    batch: list[str] = []
+    count = 0
+
+    def add(text: str) -> None:
+        nonlocal count
+        key = hash(text)
+        if key not in seen:
+            seen.add(key)
+            batch.append(text)
+            count += 1
+            if len(batch) >= PREFETCH_BATCH:
+                embedder.embed(batch)
+                batch.clear()
+
     for s in sessions:
-        texts[s.task] = None
+        add(s.task)
         if s.success:
             view = s.without_labels().redacted()
             for d in distillers:
                 for q in search_queries(d, view):
-                    texts[q] = None
-    todo = list(texts)
-    for i in range(0, len(todo), PREFETCH_BATCH):
-        embedder.embed(todo[i:i + PREFETCH_BATCH])
-    return {"texts": len(todo), "seconds": round(time.perf_counter() - t0, 3),
+                    add(q)
+    if batch:
+        embedder.embed(batch)
+    return {"texts": count, "seconds": round(time.perf_counter() - t0, 3),
             "model_seconds": round(embedder.seconds - before, 3)}
 
 
@@ -214,7 +257,7 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
     events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder)
     emb_seconds = getattr(lib.embedder, "seconds", 0.0) - emb_before
     t_metrics = time.perf_counter()
-    family_of = {s.session_id: s.family for s in sessions}
+    family_of = sessions.family_of() if hasattr(sessions, "family_of") else {s.session_id: s.family for s in sessions}
     units, skills = final_units(lib)
     support = step_support(units, book, sessions)
     details: dict = {}
@@ -315,7 +358,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         if config.record_outcomes and top is not None and top.name in agent:
             agent.record_outcome(top.name, s.success, when=s.started_at)
         target_family = unit_family if res.decision == "update" else None
-        events.append({
+        row = {
             "seq": seq, "session_id": s.session_id, "agent_id": s.agent_id, "family": fam, "success": s.success,
             "decision": res.decision, "skill": res.skill, "top_similarity": res.top_similarity, "bar": bar,
             "library_size": len(agent), "recall_top1": top.name if top else None,
@@ -340,14 +383,19 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
                                                                          skill_fams.get(h.name, ()))]
                                       for h in all_hits]),
             "loop_ms": None,
-        })
-        tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
+        }
+        if config.consolidate_every:
+            tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
         timing["bookkeeping"] += time.perf_counter() - t_book
-        events[-1]["loop_ms"] = round(1e3 * (time.perf_counter() - state.pop("t_start", t_book)), 3)
+        row["loop_ms"] = round(1e3 * (time.perf_counter() - state.pop("t_start", t_book)), 3)
         if config.consolidate_every and (seq + 1) % config.consolidate_every == 0:
             t_cons = time.perf_counter()
-            events[-1]["consolidation"] = _consolidate(agents, tasks, book, s) or None
+            row["consolidation"] = _consolidate(agents, tasks, book, s) or None
             timing["consolidation"] += time.perf_counter() - t_cons
+        for key in ("family", "decision", "skill", "recall_top1", "recall_top1_family", "branch", "unit",
+                    "unit_family", "target_family", "ideal", "actual", "agent_id"):
+            row[key] = _name(row[key])
+        events.append(EventRow.of(row))
     t_wall = time.perf_counter() - t0
     for a in agents.values():
         a.close()
@@ -432,12 +480,12 @@ def step_support(units: list[M.FinalUnit], book: M.UnitBook, sessions) -> dict:
     the branch's sources. A session made a step when one of its calls has the step's action key
     or the same value-free signature.
     """
-    by_id = {s.session_id: s for s in sessions}
+    get = sessions.get if hasattr(sessions, "get") else {s.session_id: s for s in sessions}.get
     calls_of: dict[str, list] = {}
 
     def calls(sid: str):
         if sid not in calls_of:
-            s = by_id.get(sid)
+            s = get(sid)
             steps = s.tool_steps() if s else []
             ph = find_placeholders(s.task, [st.command for st in steps]) if s else {}
             calls_of[sid] = [(st.action.key, signature(f"`{templated(st.command, ph)}`")) for st in steps]

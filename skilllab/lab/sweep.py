@@ -2,7 +2,10 @@
 
 Every point writes its own run folder under ``OUT/points/<hash8>/`` (complete or absent), so a
 sweep that is run again skips the points it already has and resumes after a crash. All points
-share the on-disk embedding cache, so a text is embedded once for the whole sweep. The result
+share the on-disk embedding cache, and the sweep fills it before the points start (every query
+text of the corpus, in large batches, once per embedder), so a text is embedded once for the whole
+sweep and the points' replays only look vectors up. A sweep of the recall floor alone is one
+replay re-scored at every floor. The result
 is ``OUT/summary.csv`` (one row per point: ``param_*`` columns, then every metric) and
 ``OUT/plots/tradeoff.png``.
 
@@ -84,6 +87,28 @@ def _rescore_floors(corpus: str, floors: list, base: ReplayConfig, pts, jobs, ou
             write_json(folder_p / "arms" / name / "metrics.json", arm.details["rescored"][f])
 
 
+def embed_ahead(corpus: str, pts: list[tuple[dict, ReplayConfig]]) -> dict[str, dict]:
+    """Fill the shared embedding cache with every query text of every point, once per embedder
+    and cache, before any point runs (run side by side, the first points would each embed the
+    same texts). Returns what was embedded, by embedder."""
+    from ..embed import get_embedder
+    from .replay import load_sessions, make_distiller, prefetch
+
+    done: dict[str, dict] = {}
+    for _, cfg in pts:
+        key = f"{cfg.embedder}|{cfg.cache_dir}|{cfg.embed_device}|{cfg.embed_batch_size}"
+        if key in done:
+            continue
+        embedder = get_embedder(cfg.embedder, cfg.cache_dir, device=cfg.embed_device, batch_size=cfg.embed_batch_size)
+        if not hasattr(embedder, "cache"):
+            done[key] = {"texts": 0, "seconds": 0.0}
+            continue
+        names = {c.distiller: c for c in [cfg, *(cfg.arm(n) for n in cfg.compare)] if c.distiller != "llm"}
+        sessions, _ = load_sessions(Path(corpus), cfg)
+        done[key] = prefetch(embedder, sessions, [make_distiller(c) for c in names.values()])
+    return done
+
+
 def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | None = None, *,
               out: str | Path = "results/sweep", backend: str = "local", scheduler: str | None = None,
               n_jobs: int = 2) -> pd.DataFrame:
@@ -97,6 +122,8 @@ def run_sweep(corpus: str | Path, grid: dict[str, list], base: ReplayConfig | No
     (out / "points").mkdir(parents=True, exist_ok=True)
     if set(grid) == {"recall_min_similarity"}:
         _rescore_floors(corpus, grid["recall_min_similarity"], base, pts, jobs, out)
+    elif any(not (Path(folder) / "metrics.json").exists() for _, _, folder in jobs):
+        embed_ahead(corpus, pts)
     if backend == "local":
         from joblib import Parallel, delayed
 
