@@ -234,3 +234,24 @@ def test_secrets_never_reach_skill_files(agent):
 def test_session_without_tool_calls_teaches_nothing(agent):
     res = agent.distill(session("s-1", "Say hello to the team", [], summary="said hello"))
     assert res.decision == "skip" and "no tool calls" in res.reason and len(agent) == 0
+
+
+def test_ledger_keeps_positions_and_reads_records_from_disk(tmp_path):
+    """The ledger holds where each session's latest record is, not the records: a later record of
+    a session wins, every record reads back as written, and a torn last line is skipped."""
+    from skilllab.distill.ledger import Ledger
+
+    led = Ledger(tmp_path / "state" / "ledger.jsonl")
+    led.add({"session_id": "a", "decision": "error", "attempts": 1})
+    led.add({"session_id": "b", "decision": "create", "skill": "restart-pod"})
+    led.add({"session_id": "a", "decision": "skip", "attempts": 2})
+    assert all(isinstance(v, tuple) for v in led._at.values())
+    assert led.get("a") == {"session_id": "a", "decision": "skip", "attempts": 2} and led.line_of("a") == 3
+    assert led.records() == [{"session_id": "a", "decision": "skip", "attempts": 2},
+                             {"session_id": "b", "decision": "create", "skill": "restart-pod"}]
+    with open(led.path, "ab") as fh:
+        fh.write(b'{"session_id": "c", "decis')  # a crash mid-append
+    fresh = Ledger(led.path)
+    assert len(fresh) == 2 and fresh.get("c") is None and fresh.get("b")["skill"] == "restart-pod"
+    fresh.add({"session_id": "c", "decision": "skip"})
+    assert Ledger(led.path).get("c") == {"session_id": "c", "decision": "skip"}

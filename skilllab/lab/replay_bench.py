@@ -2,8 +2,9 @@
 
 * ``minilm_cold`` / ``minilm_warm``: the bundled corpus with MiniLM and an empty, then a filled cache;
 * ``hashing``: the same with the model-free embedder;
-* ``sweep_vs_singles``: a 5-value sweep of the novelty bar sharing one cache, against 5 single
-  replays that each start from an empty cache (both sequential, so the difference is the cache).
+* ``minilm_cold.replay_over_embedding``: a cold replay's wall time over the model's own time for
+  its texts (embedded ahead in batches, plus skill texts as they are written);
+* ``bar_sweep`` / ``floor_sweep``: 5-point sweeps from an empty cache against one cold replay.
 Figures are reported, never asserted; compare them as ratios within one run.
 """
 
@@ -28,31 +29,43 @@ def _one(corpus: Path, **cfg) -> dict:
             "embed_share": emb / wall if wall else None, "overhead_ms_per_session": 1e3 * (wall - emb) / n}
 
 
-def bench_replay(corpus: Path = CORPUS) -> dict:
+def bench_replay(corpus: Path = CORPUS, n_jobs: int = 2) -> dict:
+    """Whole replays: cold and warm MiniLM and ``hashing``; how a cold replay compares with the
+    time its texts take to embed alone; and what 5-point sweeps of the bar and of the recall floor
+    cost against one cold replay (each sweep from an empty cache too)."""
     out = {}
     with tempfile.TemporaryDirectory() as cache:
-        out["minilm_cold"] = _one(corpus, embedder="minilm", cache_dir=cache)
+        t0 = time.perf_counter()
+        res = run_replay(corpus, ReplayConfig(progress=False, embedder="minilm", cache_dir=cache), write=False)
+        one = time.perf_counter() - t0
+        m, n = res.metrics, res.metrics["sessions"]
+        ahead = res.details.get("embedding_ahead") or {}
+        out["minilm_cold"] = {"sessions": n, "wall_seconds": round(one, 2), "sessions_per_second": round(n / one, 1),
+                              "embed_seconds": m["embed_seconds"],  # the model's time, in the loop and ahead
+                              "embedded_ahead": ahead, "replay_over_embedding": round(
+                                  one / (m["embed_seconds"] + ahead.get("model_seconds", 0.0)), 2)}
         out["minilm_warm"] = _one(corpus, embedder="minilm", cache_dir=cache)
     out["hashing"] = _one(corpus, embedder="hashing")
-    for name, r in out.items():
+    for name in ("minilm_warm", "hashing"):
+        r = out[name]
         print(f"replay {name}: {r['sessions_per_second']:.1f} sessions/s, embedding {100 * (r['embed_share'] or 0):.0f}% "
               f"of wall time, harness overhead {r['overhead_ms_per_session']:.1f} ms/session", flush=True)
-    t0 = time.perf_counter()
-    for bar in BARS:
-        with tempfile.TemporaryDirectory() as cache:
-            run_replay(corpus, ReplayConfig(progress=False, novelty_bar=bar, cache_dir=cache), write=False)
-    singles = time.perf_counter() - t0
+    c = out["minilm_cold"]
+    print(f"replay minilm_cold: {c['wall_seconds']} s, {c['replay_over_embedding']}x the model's own time for its "
+          f"texts ({c['embedded_ahead'].get('texts')} query texts embedded ahead in batches)", flush=True)
     from .sweep import run_sweep
 
-    with tempfile.TemporaryDirectory() as d:
-        t0 = time.perf_counter()
-        run_sweep(corpus, {"novelty_bar": list(BARS)}, ReplayConfig(cache_dir=str(Path(d) / "cache")),
-                  out=Path(d) / "sweep", backend="local", n_jobs=1)
-        sweep = time.perf_counter() - t0
-    out["sweep_vs_singles"] = {"bars": list(BARS), "singles_cold_seconds": singles, "sweep_seconds": sweep,
-                               "singles_over_sweep": singles / sweep}
-    print(f"sweep of {len(BARS)} bars: {sweep:.0f}s; {len(BARS)} cold single replays: {singles:.0f}s "
-          f"({singles / sweep:.1f}x)", flush=True)
+    for key, grid in (("bar_sweep", {"novelty_bar": list(BARS)}),
+                      ("floor_sweep", {"recall_min_similarity": [0.35, 0.4, 0.45, 0.5, 0.55]})):
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.perf_counter()
+            run_sweep(corpus, grid, ReplayConfig(cache_dir=str(Path(d) / "cache"), progress=False),
+                      out=Path(d) / "sweep", backend="local", n_jobs=n_jobs)
+            sweep = time.perf_counter() - t0
+        out[key] = {"points": 5, "n_jobs": n_jobs, "seconds": round(sweep, 2), "one_replay_seconds": round(one, 2),
+                    "over_one_replay": round(sweep / one, 2)}
+        print(f"{key}: 5 points in {sweep:.0f} s = {sweep / one:.2f}x one cold replay ({one:.0f} s), "
+              f"{n_jobs} workers", flush=True)
     return out
 
 
@@ -71,10 +84,33 @@ def bench_components(corpus: Path = CORPUS) -> dict:
             out[name] = {"sessions": n, "seconds": round(wall, 2), "sessions_per_second": round(n / wall, 1),
                          "ms_per_session": res.details["ms_per_session"],
                          "embedding_ahead": res.details.get("embedding_ahead")}
-            ms = res.details["ms_per_session"]
-            top = ", ".join(f"{k} {v:.1f}" for k, v in sorted(ms.items(), key=lambda kv: -kv[1])[:6])
-            print(f"components {name}: {n / wall:.1f} sessions/s end to end; ms/session: {top}", flush=True)
+    print(component_table(out), flush=True)
     return out
+
+
+def component_table(out: dict) -> str:
+    """Milliseconds per session by stage (rows) for each setting (columns)."""
+    names = list(out)
+    stages = sorted({k for r in out.values() for k in r["ms_per_session"]},
+                    key=lambda k: -max(r["ms_per_session"].get(k, 0.0) for r in out.values()))
+    w = max(map(len, stages + ["sessions/s end to end"]))
+    lines = [f"{'ms per session':<{w}}  " + "  ".join(f"{n:>12}" for n in names)]
+    for k in stages:
+        lines.append(f"{k:<{w}}  " + "  ".join(f"{out[n]['ms_per_session'].get(k, 0.0):>12.2f}" for n in names))
+    lines.append(f"{'sessions/s end to end':<{w}}  " + "  ".join(f"{out[n]['sessions_per_second']:>12.1f}" for n in names))
+    return "\n".join(lines)
+
+
+def scaling_table(rows: list[dict]) -> str:
+    """One row per corpus length: throughput, time per session early and late, memory."""
+    base = rows[0]["peak_rss_mb"] if rows else 0.0
+    lines = [f"{'sessions':>9} {'sessions/s':>10} {'ms first':>9} {'ms last':>8} {'last/first':>10} "
+             f"{'peak RSS MB':>11} {'RSS / smallest':>14} {'skills':>6}"]
+    for r in rows:
+        lines.append(f"{r['sessions']:>9} {r['sessions_per_second']:>10} {r['first_ms']:>9} {r['last_ms']:>8} "
+                     f"{r['last_ms'] / r['first_ms']:>10.2f} {r['peak_rss_mb']:>11} {r['peak_rss_mb'] / base:>14.2f} "
+                     f"{r['skills']:>6}")
+    return "\n".join(lines)
 
 
 def _scale_one(corpus: str) -> dict:
@@ -115,6 +151,7 @@ def bench_scaling(sizes=(1000, 10000, 30000), seed: int = 11) -> list[dict]:
             print(f"scaling {n} sessions: {r['sessions_per_second']} sessions/s, {r['first_ms']} ms/session over the "
                   f"first {r['window']}, {r['last_ms']} over the last {r['window']}, peak RSS {r['peak_rss_mb']} MB, "
                   f"{r['skills']} skills", flush=True)
+    print(scaling_table(out), flush=True)
     return out
 
 
