@@ -248,3 +248,20 @@ def test_sweep_embeds_every_query_text_once_before_its_points(tmp_path):
     res = run_replay(corpus, pts[1][1], write=False)
     assert res.details["embedding_ahead"]["texts"] == only["texts"]
     assert res.details["embedding_ahead"]["model_seconds"] == 0.0  # (skill texts are embedded as they are written)
+
+
+def test_bench_tables_show_stages_by_cost_and_growth_as_ratios():
+    from skilllab.lab.replay_bench import component_table, scaling_table
+
+    comp = component_table({"hashing": {"ms_per_session": {"write": 3.0, "search": 5.0}, "sessions_per_second": 66.7},
+                            "minilm_warm": {"ms_per_session": {"write": 4.0, "search": 1.0, "read": 0.5},
+                                            "sessions_per_second": 57.2}})
+    lines = comp.splitlines()
+    assert [ln.split()[0] for ln in lines[1:4]] == ["search", "write", "read"]  # by the largest cost in any column
+    assert lines[3].split()[1:] == ["0.00", "0.50"] and lines[-1].split()[-2:] == ["66.7", "57.2"]
+    rows = [{"sessions": 1000, "sessions_per_second": 60.0, "first_ms": 16.0, "last_ms": 8.0, "peak_rss_mb": 200.0,
+             "skills": 40},
+            {"sessions": 30000, "sessions_per_second": 55.0, "first_ms": 15.0, "last_ms": 15.0, "peak_rss_mb": 300.0,
+             "skills": 60}]
+    table = [ln.split() for ln in scaling_table(rows).splitlines()[1:]]
+    assert [(r[0], r[4], r[6]) for r in table] == [("1000", "0.50", "1.00"), ("30000", "1.00", "1.50")]
