@@ -113,12 +113,8 @@ class AgentIndex:
             if old is not None and old.file_sha == fsha:
                 keep.add(name)
                 continue
-            try:
-                skill = self.store.parse(name, data)
-                skill.validate()
-            except (SkillParseError, InvalidSkill) as exc:
-                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
-                                        getattr(exc, "reason", str(exc))))
+            skill = self._valid(name, data, problems)
+            if skill is None:
                 continue
             changed.append((skill, fsha, phrasings_mod.parse(phr.decode("utf-8", "replace"))))
             keep.add(name)
@@ -182,15 +178,20 @@ class AgentIndex:
         found, problems = self.store.scan()
         skills = []
         for name, data in sorted(found.items()):
-            try:
-                skill = self.store.parse(name, data)
-                skill.validate()
-            except (SkillParseError, InvalidSkill) as exc:
-                problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"),
-                                        getattr(exc, "reason", str(exc))))
-                continue
-            skills.append(skill)
+            skill = self._valid(name, data, problems)
+            if skill is not None:
+                skills.append(skill)
         return skills, problems
+
+    def _valid(self, name: str, data: bytes, problems: list[Problem]) -> Skill | None:
+        """The skill in ``data`` if it parses and passes validation; else ``None``, its problem added."""
+        try:
+            skill = self.store.parse(name, data)
+            skill.validate()
+        except (SkillParseError, InvalidSkill) as exc:
+            problems.append(Problem(str(self.store.skills_dir / name / "SKILL.md"), getattr(exc, "reason", str(exc))))
+            return None
+        return skill
 
     @property
     def problems(self) -> list[Problem]:

@@ -25,11 +25,14 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .distill import DistillQueue
 from .embed import DEFAULT_EMBEDDER
 from .errors import SkilllabError
+
+if TYPE_CHECKING:
+    from .skill import Skill
 from .library import Library
 from .recall import DEFAULT_MIN_SIMILARITY, SkillTools
 
@@ -68,6 +71,16 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
             raise ToolError(out["error"])
         return out
 
+    def recallable(name: str) -> Skill | None:
+        """Skill ``name`` as the files say now, or ``None`` when there is none or it is deprecated
+        (call holding ``lock``)."""
+        agent.refresh()
+        try:
+            skill = agent.get(name)
+        except SkilllabError:
+            return None
+        return None if skill.status == "deprecated" else skill
+
     class SkillServer(MCPServer):
         skilllab_queue: DistillQueue | None = None
 
@@ -96,12 +109,8 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
                              "keep failing are marked for review.")
     def record_outcome(name: str, success: bool) -> dict[str, Any]:
         with lock:
-            agent.refresh()
-            try:
-                skill = agent.get(name)
-            except SkilllabError:
-                skill = None
-            if skill is None or skill.status == "deprecated":
+            skill = recallable(name)
+            if skill is None:
                 raise ToolError(f"skill {name!r} not found")
             status = agent.record_outcome(skill.name, bool(success))
             agent.usage.flush()
@@ -124,12 +133,8 @@ def build_server(library: Library, agent_id: str, *, distiller: str = "extractiv
                      description="A skill's runbook (SKILL.md)")
     def skill_resource(name: str) -> str:
         with lock:
-            agent.refresh()
-            try:
-                skill = agent.get(name)
-            except SkilllabError:
-                skill = None
-        if skill is None or skill.status == "deprecated":
+            skill = recallable(name)
+        if skill is None:
             raise ResourceNotFoundError(f"skill {name!r} not found")
         return skill.render()
 

@@ -3,6 +3,7 @@ audit itself (path + kind, never the value) and its history-rewriting fix."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zlib
@@ -36,10 +37,8 @@ def every_byte_under(root: Path) -> bytes:
             p = Path(dirpath) / f
             data = p.read_bytes()
             if "/.git/objects/" in str(p) and "/pack/" not in str(p):
-                try:
+                with contextlib.suppress(zlib.error):  # a lock or stray file, not an object
                     data = zlib.decompress(data)
-                except zlib.error:
-                    pass
             chunks.append(data)
         if dirpath.endswith("/.git"):
             repo = Repo(str(Path(dirpath).parent))

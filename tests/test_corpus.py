@@ -127,10 +127,9 @@ def test_sorted_corpus_streams_the_same_sessions_as_read_corpus(tmp_path):
 def test_sorted_corpus_checks_every_line_first(tmp_path):
     from skilllab.corpus import SortedCorpus
 
-    seen = []
     p = write(tmp_path, [good("s1"), "{broken", good("s3")])
     with pytest.raises(CorpusError) as err:
-        SortedCorpus(p, visit=lambda s: seen.append(s.session_id))
+        SortedCorpus(p)
     assert str(err.value).startswith(f"{p}:2: (line): not valid JSON")
     stream = SortedCorpus(p, lenient=True)
     assert stream.ids == ["s1", "s3"] and [(q.line, q.field) for q in stream.problems] == [(2, "(line)")]

@@ -145,25 +145,22 @@ class SortedCorpus(Sequence[Session]):
     """A corpus in ``started_at`` order (ties in file order, or in the order ``tie_key`` gives),
     held as a stream. One pass checks every line exactly as :func:`read_corpus` does (strict:
     nothing is kept from a bad file) and keeps, per session, only where its line is and what a
-    replay asks of every session (id, agent, start, family, success); the session itself is parsed
-    again from its line each time it is used. Memory grows by about a hundred bytes a session,
-    whatever the length of the transcripts. ``visit(session)`` sees every good session during the
-    pass, in file order (to gather what needs the whole corpus, such as texts to embed ahead).
+    replay asks of every session (its id and family); the session itself is parsed again from
+    its line each time it is used. Memory grows by a few hundred bytes a session, whatever the
+    length of the transcripts.
     """
 
     def __init__(self, path: str | Path, *, lenient: bool = False, max_line_bytes: int = MAX_LINE_BYTES,
-                 visit: Any = None, tie_key: Any = None, agents: Any = None, limit: int | None = None):
+                 tie_key: Any = None, agents: Any = None, limit: int | None = None):
         self.path = Path(path)
         self.problems: list[LineProblem] = []
         offsets: list[int] = []
         rows = []
         for i, s in enumerate(iter_corpus(self.path, lenient=True, problems=self.problems,
                                           max_line_bytes=max_line_bytes, offsets=offsets)):
-            if visit is not None:
-                visit(s)
             assert s.origin is not None
             rows.append((s.started, tie_key(i) if tie_key is not None else 0, i, offsets[-1], s.origin[1],
-                         s.session_id, s.agent_id, s.family, s.success))
+                         s.session_id, s.agent_id, s.family))
         if self.problems and not lenient:
             raise CorpusError(self.problems)
         rows.sort(key=lambda r: (r[0], r[1], r[2]))
@@ -174,9 +171,7 @@ class SortedCorpus(Sequence[Session]):
         self._offset = [r[3] for r in rows]
         self._line = [r[4] for r in rows]
         self.ids = [r[5] for r in rows]
-        self.agents = [r[6] for r in rows]
         self.families = [r[7] for r in rows]
-        self.success = [r[8] for r in rows]
         self._pos = {sid: i for i, sid in enumerate(self.ids)}
 
     def __len__(self) -> int:

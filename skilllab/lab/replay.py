@@ -82,12 +82,9 @@ class EventRow(tuple):
         return EVENT_COLUMNS
 
 
-_intern = sys.intern
-
-
 def _name(x):
     """Skill, unit and family names repeat in every event: one copy each."""
-    return _intern(x) if isinstance(x, str) else x
+    return sys.intern(x) if isinstance(x, str) else x
 
 
 @dataclass
@@ -257,7 +254,7 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
     events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder)
     emb_seconds = getattr(lib.embedder, "seconds", 0.0) - emb_before
     t_metrics = time.perf_counter()
-    family_of = sessions.family_of() if hasattr(sessions, "family_of") else {s.session_id: s.family for s in sessions}
+    family_of = sessions.family_of()
     units, skills = final_units(lib)
     support = step_support(units, book, sessions)
     details: dict = {}
@@ -473,19 +470,18 @@ def final_units(lib: Library) -> tuple[list[M.FinalUnit], int]:
     return out, skills
 
 
-def step_support(units: list[M.FinalUnit], book: M.UnitBook, sessions) -> dict:
+def step_support(units: list[M.FinalUnit], book: M.UnitBook, sessions: SortedCorpus) -> dict:
     """For each unit with sources, the share of its source sessions that made each of its steps.
 
     A skill's common steps are measured over all the skill's sources; a branch's own steps over
     the branch's sources. A session made a step when one of its calls has the step's action key
     or the same value-free signature.
     """
-    get = sessions.get if hasattr(sessions, "get") else {s.session_id: s for s in sessions}.get
     calls_of: dict[str, list] = {}
 
     def calls(sid: str):
         if sid not in calls_of:
-            s = get(sid)
+            s = sessions.get(sid)
             steps = s.tool_steps() if s else []
             ph = find_placeholders(s.task, [st.command for st in steps]) if s else {}
             calls_of[sid] = [(st.action.key, signature(f"`{templated(st.command, ph)}`")) for st in steps]
