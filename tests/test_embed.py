@@ -83,3 +83,22 @@ def test_unknown_embedder_is_a_clear_error():
         get_embedder("bert")
     with pytest.raises(ConfigError, match="whole number"):
         get_embedder("hashing:lots")
+
+
+def test_hashing_vectors_are_the_vectorizers_own():
+    """The hashing embedder computes its buckets itself: the vectors equal scikit-learn's
+    transform, l2-normalised, bit for bit (identifiers, unicode, stop words only, empty)."""
+    import numpy as np
+
+    from skilllab.embed.base import normalize
+    from skilllab.embed.hashing import HashingEmbedder
+
+    texts = ["Pods crash-looping in payments after deploy; restart restart", "cancel_reservation 8JX2QF refund",
+             "Ünïcode café résumé kubectl get pods", "", "the of and", "disk pressure on node-7 " * 40]
+    for width in (1024, 384):
+        emb = HashingEmbedder(width)
+        expected = normalize(emb._vec.transform(texts).toarray())
+        got = emb.embed(texts)
+        assert got.dtype == np.float32 and got.shape == (len(texts), width)
+        assert np.array_equal(got, expected)
+    assert HashingEmbedder().embed([]).shape == (0, 1024)

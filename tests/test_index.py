@@ -73,3 +73,17 @@ def test_hnsw_matches_exact_on_random_vectors():
     agree = np.mean([
         len({h.name for h in hnsw.search(q, 5)} & {h.name for h in exact.search(q, 5)}) / 5 for q in queries])
     assert agree >= 0.95
+
+
+def test_a_query_is_hashed_into_the_columns_the_documents_use():
+    """The search path hashes a query itself: the same columns and counts as the vectorizer the
+    documents go through, on identifiers, repeats, unicode and an empty text."""
+    from skilllab.index.lexical import query_counts, term_counts
+
+    texts = ["KubePodCrashLooping on payments-api: pods restarting, restarting again",
+             "cancel_reservation for reservation 8JX2QF; customer wants a refund refund refund",
+             "Ünïcode café — naïve résumé / kubectl -n prod get pods", "", "a the of", "x" * 300]
+    for text in texts:
+        expected = term_counts([text])
+        cols, counts = query_counts(text)
+        assert cols.tolist() == expected.indices.tolist() and counts.tolist() == expected.data.tolist(), text

@@ -57,3 +57,35 @@ def test_the_lower_case_fast_path_redacts_exactly_like_the_rules_as_written():
     for t in texts:
         assert R.redact(t) == as_written(t), t[:80]
     assert "Hello World" not in R.redact('PASSWORD: "Hello World"')
+
+
+def test_skipping_rules_whose_literals_are_absent_changes_nothing():
+    """The literal prefilter is only a shortcut: with and without it, every text redacts the same
+    (the planted-secret corpus message by message, the bundled corpus, every shape above, and
+    case folds that lower() does not know, for which the case-insensitive rules always run)."""
+    import json
+    from pathlib import Path
+
+    from skilllab.distill import redact as R
+    from skilllab.lab.corpus_gen.secrets import planted_corpus
+
+    def texts_of(session):
+        yield session["task"]
+        for m in session["messages"]:
+            if isinstance(m.get("content"), str):
+                yield m["content"]
+            for c in m.get("tool_calls") or []:
+                yield c["function"]["arguments"]
+
+    sessions, _ = planted_corpus(3)
+    bundled = Path(__file__).resolve().parents[1] / "datasets" / "sre-sessions.jsonl"
+    sessions += [json.loads(line) for line in bundled.read_text().splitlines()[:150]]
+    texts = [t for s in sessions for t in texts_of(s)] + [t for t, _ in SECRETS] + [
+        "paſſword=hunter2isgood", "Authorization: Bearer abcdefgh1234 İ", "my KEY-abcdefghijklmnopqrstuvwxyz012345"]
+    changed = 0
+    for t in texts:
+        fast = R.redact(t)
+        assert fast == R.redact(t, prefilter=False), t[:80]
+        changed += fast != t
+    assert changed >= 50  # the comparison covers texts that do hold secrets
+    assert MASK in R.redact("paſſword=hunter2isgood")

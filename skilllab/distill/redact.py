@@ -183,13 +183,69 @@ def _sub_by_position(pattern: re.Pattern[str], repl: str, text: str, low: str) -
     return "".join(out)
 
 
-def redact(text: str) -> str:
-    """``text`` with every recognised secret replaced by ``[REDACTED]``."""
+# What each rule cannot match without: (look in the lower-cased text?, any of these substrings).
+# A substring test is one fast C scan; a text with none of a rule's literals skips that rule's
+# regular expression, which gives the same result (tests/test_redact.py checks it rule by rule).
+_NEEDS: dict[str, tuple[bool, tuple[str, ...]]] = {
+    "private_key": (False, ("-----BEGIN ",)),
+    "aws_access_key_id": (False, ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")),
+    "github_token": (False, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_")),
+    "gitlab_token": (False, ("glpat-",)),
+    "slack_token": (False, ("xox",)),
+    "slack_webhook": (False, ("hooks.slack.com/services/",)),
+    "openai_key": (False, ("sk-",)),
+    "stripe_key": (False, ("_live_", "_test_", "whsec_")),
+    "google_api_key": (False, ("AIza",)),
+    "google_oauth_token": (False, ("ya29.",)),
+    "npm_token": (False, ("npm_",)),
+    "pypi_token": (False, ("pypi-",)),
+    "sendgrid_key": (False, ("SG.",)),
+    "twilio_key": (False, ("SK",)),
+    "mailgun_key": (False, ("key-",)),
+    "shopify_token": (False, ("shp",)),
+    "digitalocean_token": (False, ("_v1_",)),
+    "vault_token": (False, ("hvs.", "hvb.", "hvr.")),
+    "telegram_bot_token": (False, (":",)),
+    "jwt": (False, ("eyJ",)),
+    "url_credentials": (False, ("://",)),
+    "connection_string": (False, ("=",)),
+    "keyword_value": (False, (":", "=")),
+    "cli_password": (True, ("pass", "token", "secret", "api-key")),
+    "mysql_password": (False, ("mysql",)),
+    "short_option_password": (False, ("docker", "podman", "helm", "skopeo")),
+    "redis_password": (False, ("redis-cli",)),
+    "basic_user_password": (False, ("-u",)),
+    "env_password": (False, ("PASSWORD", "MYSQL_PWD", "REDISCLI_AUTH", "_TOKEN", "_SECRET", "_API_KEY", "_ACCESS_KEY")),
+    "literal_secret": (False, ("--from-literal=",)),
+}
+_AUTH_NEEDS = {"(bearer)": (True, ("bearer",)), "(basic|token|digest)": (True, ("authorization",)),
+               "(Basic|Token)": (False, ("Basic", "Token"))}
+_RULE_NEEDS: list[tuple[bool, tuple[str, ...]] | None] = [
+    next((v for k, v in _AUTH_NEEDS.items() if k in pattern.pattern), None) if kind == "auth_header"
+    else _NEEDS.get(kind) for kind, pattern, _r in RULES]
+
+
+def _may_match(i: int, text: str, low: str, ascii_text: bool) -> bool:
+    need = _RULE_NEEDS[i]
+    if need is None:
+        return True
+    if need[0] and not ascii_text:  # case-insensitive matching knows folds lower() does not (ſ ~ s, ı ~ i)
+        return True
+    hay = low if need[0] else text
+    return any(lit in hay for lit in need[1])
+
+
+def redact(text: str, *, prefilter: bool = True) -> str:
+    """``text`` with every recognised secret replaced by ``[REDACTED]``. ``prefilter=False`` runs
+    every rule's expression even where its literals are absent (the same result, slower)."""
     if not text:
         return text
     low = text.lower()
     same = len(low) == len(text)
+    ascii_text = text.isascii()  # stays so: a mask is ASCII
     for i, (_kind, pattern, repl) in enumerate(RULES):
+        if prefilter and not _may_match(i, text, low, ascii_text):
+            continue
         fast = _LOWER.get(i) if same else None
         if fast is not None:
             new = _sub_by_position(fast, repl, text, low)

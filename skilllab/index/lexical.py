@@ -5,7 +5,8 @@ SRE and support text is full of names a dense embedder blurs: alert names
 (``cancel_reservation``). Tokens split identifiers the way people read them
 (``KubePodCrashLooping`` -> kube pod crash looping; ``payments-api`` -> payments api) and keep the
 whole identifier too, so an exact name matches best. Counting and hashing are scikit-learn's
-``HashingVectorizer`` (stateless, so documents are added and removed one at a time); the index
+``HashingVectorizer`` (stateless, so documents are added and removed one at a time; a query is
+hashed into the same columns directly, without the vectorizer's per-call cost); the index
 keeps document frequencies and weights terms at query time:
 
     w(t, d) = (1 + log tf(t, d)) * idf(t),   idf(t) = log((1 + N) / (1 + df(t))) + 1
@@ -81,6 +82,29 @@ def _vectorizer() -> Any:
 
 def term_counts(texts: list[str]) -> sp.csr_matrix:
     return _vectorizer().transform(texts).tocsr()
+
+
+@lru_cache(maxsize=1 << 18)
+def _bucket(token: str) -> int:
+    """The column ``HashingVectorizer`` gives ``token`` (signed 32-bit murmurhash3 of its UTF-8
+    bytes, seed 0, absolute value modulo the width, as scikit-learn's ``_hashing_fast``)."""
+    from sklearn.utils import murmurhash3_32
+
+    h = int(murmurhash3_32(token, seed=0))
+    return (2147483647 - (N_FEATURES - 1)) % N_FEATURES if h == -2147483648 else abs(h) % N_FEATURES
+
+
+def query_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(columns, counts)`` of one text, sorted by column: what :func:`term_counts` gives for it,
+    without the vectorizer's per-call cost (a search hashes one short text at a time)."""
+    counts: dict[int, int] = {}
+    for tok in tokenize(text):
+        b = _bucket(tok)
+        counts[b] = counts.get(b, 0) + 1
+    cols = np.fromiter(counts, dtype=np.int32, count=len(counts))
+    vals = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    order = np.argsort(cols, kind="stable")
+    return cols[order], vals[order]
 
 
 class LexicalIndex:
@@ -159,18 +183,18 @@ class LexicalIndex:
         (None when no term of ``text`` is known)."""
         if not self._names:
             return None
-        q = term_counts([text])
-        if q.nnz == 0:
+        cols, counts = query_counts(text)
+        if not len(cols):
             return None
-        q.data = 1.0 + np.log(q.data)
+        logtf = 1.0 + np.log(counts)
         mat, norms, idf = self._prepare()
-        w = idf[q.indices]
-        qnorm = float(np.sqrt(np.sum((q.data * w) ** 2)))
+        w = idf[cols]
+        qnorm = float(np.sqrt(np.sum((logtf * w) ** 2)))
         if qnorm == 0:
             return None
         # rows hold log-tf only, so the query carries idf twice: sum_t logtf_d * idf * (logtf_q * idf)
         qv = np.zeros(mat.shape[1], dtype=np.float32)
-        qv[q.indices] = q.data * w * w
+        qv[cols] = logtf * w * w
         dots = np.asarray(mat @ qv).ravel()
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.where(norms > 0, dots / (norms * qnorm), 0.0)
