@@ -2,7 +2,7 @@
 
 What lives here: the protocol (``base``), the registry (``registry``: ``minilm``, ``st:NAME``,
 ``openai:MODEL``, ``hashing``), the SQLite cache keyed by content hash (``cache``), and the
-backends (``st``, ``openai``, ``hashing``). What it may import: numpy, ``skilllab.errors``;
+backends (``st``, ``openai``, ``hashing``). What it may import: numpy, ``skilllab._hashing``, ``skilllab.errors``;
 torch and the openai client only inside the backend that needs them.
 """
 

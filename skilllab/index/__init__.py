@@ -6,7 +6,7 @@
 * :mod:`.skills`: one agent's index over its skills (their own text and learned phrasings),
   dense and lexical scores fused into one score in [0, 1].
 
-What it may import: ``skilllab._fs`` and ``skilllab.errors``; it knows skills only through their
+What it may import: ``skilllab._fs``, ``skilllab._hashing`` and ``skilllab.errors``; it knows skills only through their
 ``search_text`` and sections.
 """
 

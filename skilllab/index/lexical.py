@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._hashing import hashed_counts
+
 if TYPE_CHECKING:  # scipy is imported where it is used, so a command that never searches does not pay for it
     import scipy.sparse as sp
 
@@ -84,23 +86,10 @@ def term_counts(texts: list[str]) -> sp.csr_matrix:
     return _vectorizer().transform(texts).tocsr()
 
 
-@lru_cache(maxsize=1 << 18)
-def _bucket(token: str) -> int:
-    """The column ``HashingVectorizer`` gives ``token`` (signed 32-bit murmurhash3 of its UTF-8
-    bytes, seed 0, absolute value modulo the width, as scikit-learn's ``_hashing_fast``)."""
-    from sklearn.utils import murmurhash3_32
-
-    h = int(murmurhash3_32(token, seed=0))
-    return (2147483647 - (N_FEATURES - 1)) % N_FEATURES if h == -2147483648 else abs(h) % N_FEATURES
-
-
 def query_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
     """``(columns, counts)`` of one text, sorted by column: what :func:`term_counts` gives for it,
     without the vectorizer's per-call cost (a search hashes one short text at a time)."""
-    counts: dict[int, int] = {}
-    for tok in tokenize(text):
-        b = _bucket(tok)
-        counts[b] = counts.get(b, 0) + 1
+    counts = hashed_counts(tokenize(text), N_FEATURES)
     cols = np.fromiter(counts, dtype=np.int32, count=len(counts))
     vals = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
     order = np.argsort(cols, kind="stable")
