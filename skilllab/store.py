@@ -107,7 +107,7 @@ class AgentStore:
         self.root = root / self.agent_id
         self.skills_dir = self.root / "skills"
         self.git = GitHistory(self.root, guard=self.path)
-        self._parsed: dict[tuple[str, bytes], Skill] = {}  # (name, content digest) -> parsed skill
+        self._parsed: dict[str, tuple[bytes, Skill]] = {}  # name -> (content digest, parsed skill) of its file now
 
     # ---- paths ------------------------------------------------------------------------------
     def _check_inside(self, path: Path) -> Path:
@@ -231,14 +231,13 @@ class AgentStore:
             data = path.read_bytes()
         except FileNotFoundError:
             raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}") from None
-        key = (name, hashlib.blake2b(data, digest_size=16).digest())
-        hit = self._parsed.get(key)
-        if hit is None:
-            hit = self.parse(name, data)
-            if len(self._parsed) >= 4096:
-                self._parsed.clear()
-            self._parsed[key] = hit
-        return hit.copy()
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        cached = self._parsed.get(name)
+        if cached is not None and cached[0] == digest:
+            return cached[1].copy()
+        skill = self.parse(name, data)
+        self._parsed[name] = (digest, skill)  # one parse a skill: an older version's is dropped
+        return skill.copy()
 
     # ---- writing ----------------------------------------------------------------------------
     def bundled_path(self, name: str, rel: str) -> Path:
