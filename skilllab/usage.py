@@ -1,17 +1,21 @@
 """Usage and outcome counts per skill, in a sidecar ``skills/<name>/usage.json`` (git-ignored).
 
-Reading or recalling a skill never rewrites ``SKILL.md`` and never makes a commit. Uses are
-batched in memory and written every ``batch_size`` events (and on flush/close), so a crash
-loses at most the last batch of use counts, never skill content. Outcomes are written at once,
-since they drive drift flagging. Writes add to what is on disk under the agent's lock, so
-several processes count into the same sidecar. They are atomic (a reader sees the old counts or
-the new ones) but not flushed to the disk one by one: counters are soft state, and a power loss
-costs at most the counts of the last moments, never a skill.
+Reading or recalling a skill never rewrites ``SKILL.md`` and never makes a commit. Uses and
+outcomes are batched in memory and written when ``batch_size`` events are pending, when the
+oldest pending event is ``max_delay`` seconds old (checked at the next event), and on
+flush/close; so a crash loses at most the last batch of counts, never skill content. What a
+caller reads (:meth:`UsageBook.get`, the stats :meth:`UsageBook.record_outcome` returns, which
+drive drift flagging) is what is on disk plus this process's pending batch, so no outcome is
+missed by the drift window. Writes add to what is on disk under the agent's lock, so several
+processes count into the same sidecar. They are atomic (a reader sees the old counts or the new
+ones) but not flushed to the disk one by one: counters are soft state, and a power loss costs at
+most the counts of the last moments, never a skill.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -48,16 +52,33 @@ class UsageStats:
         return sum(1 for x in self.recent[-window:] if x == 0)
 
 
+@dataclass
+class _Pending:
+    uses: int = 0
+    last_used: str | None = None
+    outcomes: list[int] = field(default_factory=list)  # 1 = success, 0 = failure, oldest first
+
+    def add_to(self, stats: UsageStats) -> UsageStats:
+        stats.uses += self.uses
+        stats.last_used = max(filter(None, [stats.last_used, self.last_used]), default=None)
+        stats.successes += sum(self.outcomes)
+        stats.failures += len(self.outcomes) - sum(self.outcomes)
+        stats.recent = (stats.recent + self.outcomes)[-RECENT:]
+        return stats
+
+
 class UsageBook:
     def __init__(self, skills_dir: Path, lock: Any, batch_size: int = 32, *, read_only: bool = False,
-                 guard: Callable[[str], Path] | None = None):
+                 guard: Callable[[str], Path] | None = None, max_delay: float = 2.0):
         self.skills_dir = Path(skills_dir)
         self.lock = lock
         self.batch_size = batch_size
+        self.max_delay = max_delay
         self._guard = guard  # the agent store's path check: a linked sidecar is refused
         self.read_only = read_only  # counts are kept in memory only (a finished run folder is never written)
-        self._pending: dict[str, tuple[int, str]] = {}
+        self._pending: dict[str, _Pending] = {}
         self._events = 0
+        self._since: float | None = None  # monotonic time of the oldest pending event
 
     def _path(self, name: str) -> Path:
         return self._guard(name) if self._guard is not None else self.skills_dir / name / USAGE_FILE
@@ -66,55 +87,57 @@ class UsageBook:
         return UsageStats.from_dict(read_json(self._path(name)))
 
     def get(self, name: str) -> UsageStats:
+        """The counts on disk plus this process's pending ones."""
         stats = self._read(name)
-        if name in self._pending:
-            n, last = self._pending[name]
-            stats.uses += n
-            stats.last_used = max(filter(None, [stats.last_used, last]))
-        return stats
+        pending = self._pending.get(name)
+        return pending.add_to(stats) if pending is not None else stats
+
+    def _add(self, name: str) -> _Pending:
+        if self._since is None:
+            self._since = time.monotonic()
+        self._events += 1
+        return self._pending.setdefault(name, _Pending())
+
+    def _due(self) -> bool:
+        return self._events >= self.batch_size or (
+            self._since is not None and time.monotonic() - self._since >= self.max_delay)
 
     def record_use(self, name: str, when: str | None = None) -> None:
-        n, last = self._pending.get(name, (0, None))
-        when = when or now_iso()
-        self._pending[name] = (n + 1, max(filter(None, [last, when])))
-        self._events += 1
-        if self._events >= self.batch_size:
+        p = self._add(name)
+        p.uses += 1
+        p.last_used = max(filter(None, [p.last_used, when or now_iso()]))
+        if self._due():
             self.flush()
 
     def record_outcome(self, name: str, success: bool, when: str | None = None) -> UsageStats:
+        """Count an outcome; returns the skill's counts with it (disk plus pending)."""
         if self.read_only:
             from .errors import SkilllabError
 
             raise SkilllabError(f"{self.skills_dir}: opened read-only; outcomes cannot be recorded")
         with self.lock:
-            self.flush()
-            stats = self._read(name)
-            if success:
-                stats.successes += 1
-            else:
-                stats.failures += 1
-            stats.recent = (stats.recent + [1 if success else 0])[-RECENT:]
-            if self._path(name).parent.is_dir():
-                write_json(self._path(name), stats.to_dict(), durable=False)
+            self._add(name).outcomes.append(1 if success else 0)
+            stats = self.get(name)
+            if self._due():
+                self.flush()
             return stats
 
     def reset_recent(self, name: str) -> None:
         """Forget the drift window: outcomes before a new version say nothing about it."""
         with self.lock:
+            self.flush()
             stats = self._read(name)
             if stats.recent and self._path(name).parent.is_dir():
                 stats.recent = []
                 write_json(self._path(name), stats.to_dict(), durable=False)
 
     def flush(self) -> None:
+        """Add the pending counts to what is on disk (under the agent's lock)."""
         if not self._pending or self.read_only:
             return
         with self.lock:
-            pending, self._pending, self._events = self._pending, {}, 0
-            for name, (n, last) in pending.items():
+            pending, self._pending, self._events, self._since = self._pending, {}, 0, None
+            for name, p in pending.items():
                 if not self._path(name).parent.is_dir():
                     continue  # removed meanwhile
-                stats = self._read(name)
-                stats.uses += n
-                stats.last_used = max(filter(None, [stats.last_used, last]))
-                write_json(self._path(name), stats.to_dict(), durable=False)
+                write_json(self._path(name), p.add_to(self._read(name)).to_dict(), durable=False)

@@ -200,3 +200,31 @@ def test_update_after_review_starts_a_fresh_drift_window(tmp_path, hashing):
     assert agent.usage.get("renew-cert").recent == []
     assert agent.record_outcome("renew-cert", True) == "active"
     assert agent.record_outcome("renew-cert", False) == "active"  # one failure of a fresh window
+
+
+def test_outcomes_are_batched_yet_drift_sees_every_one(tmp_path, hashing):
+    lib = Library(tmp_path / "lib", embedder=hashing)
+    agent = lib.agent("a1")
+    agent.write(make_skill("restart-pod", "Restart a hung pod."), "create")
+    sidecar = agent.root / "skills" / "restart-pod" / "usage.json"
+    agent.usage.max_delay = 3600.0  # only the batch size (32) or a flush writes
+    assert agent.record_outcome("restart-pod", False) == "active"
+    assert agent.record_outcome("restart-pod", True) == "active"
+    assert not sidecar.exists()  # pending in memory, not one file write per outcome
+    stats = agent.usage.get("restart-pod")  # what is read is disk plus the pending batch
+    assert (stats.successes, stats.failures, stats.recent) == (1, 1, [0, 1])
+    # another process counting into the same sidecar meanwhile: the flush adds to it
+    sidecar.write_text(json.dumps({"uses": 4, "successes": 2, "failures": 0, "recent": [1, 1]}))
+    assert agent.record_outcome("restart-pod", False) == "active"  # recent 1 1 0 1 0: 2 of the last 5 failed
+    assert agent.record_outcome("restart-pod", False) == "review"  # 1 1 0 1 0 0: 3 of the last 5
+    assert agent.get("restart-pod").status == "review"
+    agent.usage.flush()
+    on_disk = UsageStats.from_dict(json.loads(sidecar.read_text()))
+    assert (on_disk.uses, on_disk.successes, on_disk.failures, on_disk.recent) == (4, 3, 3, [1, 1, 0, 1, 0, 0])
+    agent.usage.max_delay = 0.0  # an event older than max_delay is written at the next event
+    agent.record_outcome("restart-pod", True)
+    assert UsageStats.from_dict(json.loads(sidecar.read_text())).successes == 4
+    agent.usage.max_delay = 3600.0
+    agent.record_outcome("restart-pod", True)
+    agent.close()  # close writes what is pending
+    assert UsageStats.from_dict(json.loads(sidecar.read_text())).successes == 5
