@@ -28,7 +28,7 @@ replay: install
 	$(BIN)/skilllab replay datasets/sre-sessions.jsonl --results results --audit
 
 bench: install
-	$(BIN)/python -m skilllab.lab.bench --out results/bench.json
+	$(BIN)/python -m skilllab.lab.bench --out results/bench.json $(BENCH_ARGS)
 
 lab: install
 	$(BIN)/jupyter lab notebooks/ --no-browser --ip 127.0.0.1 --ServerApp.allow_root=True

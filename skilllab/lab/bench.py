@@ -81,24 +81,24 @@ def bench_index(n: int, dim: int = 384, n_queries: int = 200, k: int = 5, M: int
             "exact_p50_ms": exact_s * 1e3, "by_ef": by_ef}
 
 
-def bench_embed(n_texts: int = 512) -> dict:
+def bench_embed(n_texts: int = 512, device: str = "cpu", batch_size: int = 64) -> dict:
     from ..embed import get_embedder
 
     rng = np.random.default_rng(1)
     words = ["pod", "node", "disk", "memory", "cpu", "latency", "error", "timeout", "dns", "certificate", "deploy", "rollback", "kafka", "postgres", "redis", "queue", "lag", "restart", "config", "secret", "volume", "network", "ingress"]
     texts = [f"{i}: " + " ".join(rng.choice(words, 12)) for i in range(n_texts)]
     with tempfile.TemporaryDirectory() as d:
-        emb = get_embedder("minilm", d)
+        emb = get_embedder("minilm", d, device=device, batch_size=batch_size)
         emb.embed(["warm up the model"])  # model load is not throughput
         t0 = time.perf_counter()
         emb.embed(texts)
         cold = time.perf_counter() - t0
-        fresh = get_embedder("minilm", d)  # a new process would see the same file
+        fresh = get_embedder("minilm", d, device=device, batch_size=batch_size)  # a new process would see the same file
         t0 = time.perf_counter()
         fresh.embed(texts)
         cached = time.perf_counter() - t0
         assert fresh.misses == 0
-    return {"texts": n_texts, "cold_texts_per_s": n_texts / cold, "cached_texts_per_s": n_texts / cached,
+    return {"texts": n_texts, "device": device, "batch_size": batch_size, "cold_texts_per_s": n_texts / cold, "cached_texts_per_s": n_texts / cached,
             "cached_over_cold": cold / cached}
 
 
@@ -219,11 +219,15 @@ def main(argv=None) -> int:
                    action="append")
     p.add_argument("--real", action="append", default=[], help="a real corpus to measure retrieval on too")
     p.add_argument("--scale", default="1000,10000,30000", help="corpus lengths for the scaling table")
+    p.add_argument("--device", default="cpu", help="where MiniLM runs in the embed, replay and components sections: "
+                   "cpu (the default, so figures compare across machines), cuda, cuda:N, mps or auto")
+    p.add_argument("--batch-size", type=int, default=64, help="texts per MiniLM forward pass (larger suits a GPU)")
     args = p.parse_args(argv)
     out = Path(args.out)
     result = read_json(out, {}) or {}
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                         "platform": platform.platform()}
+                         "platform": platform.platform(), "device": args.device, "batch_size": args.batch_size}
+    dev = {"device": args.device, "batch_size": args.batch_size}
     only = set(args.only or ["index", "embed", "replay", "retrieval", "cli", "components", "scaling"])
     if "index" in only:
         result["index"] = []
@@ -246,8 +250,8 @@ def main(argv=None) -> int:
                  f"{r['by_ef'][-1]['recall_at_5']:.3f} at ef={r['by_ef'][-1]['ef']}")
               + f" (exact p50 {r['exact_p50_ms']:.1f} ms)", flush=True)
     if "embed" in only:
-        result["embed"] = e = bench_embed()
-        print(f"minilm: cold {e['cold_texts_per_s']:.0f} texts/s, cached {e['cached_texts_per_s']:.0f} "
+        result["embed"] = e = bench_embed(**dev)
+        print(f"minilm on {args.device}: cold {e['cold_texts_per_s']:.0f} texts/s, cached {e['cached_texts_per_s']:.0f} "
               f"texts/s ({e['cached_over_cold']:.0f}x)", flush=True)
     if "replay" in only:
         try:
@@ -255,7 +259,7 @@ def main(argv=None) -> int:
         except ImportError:
             bench_replay = None
         if bench_replay is not None:
-            result["replay"] = bench_replay()
+            result["replay"] = bench_replay(**dev)
     if "retrieval" in only:
         from .replay_bench import CORPUS
 
@@ -265,7 +269,7 @@ def main(argv=None) -> int:
     if "components" in only:
         from .replay_bench import bench_components
 
-        result["components"] = bench_components()
+        result["components"] = bench_components(**dev)
     if "scaling" in only:
         from .replay_bench import bench_scaling
 

@@ -29,14 +29,16 @@ def _one(corpus: Path, **cfg) -> dict:
             "embed_share": emb / wall if wall else None, "overhead_ms_per_session": 1e3 * (wall - emb) / n}
 
 
-def bench_replay(corpus: Path = CORPUS, n_jobs: int = 2) -> dict:
+def bench_replay(corpus: Path = CORPUS, n_jobs: int = 2, device: str = "cpu", batch_size: int = 64) -> dict:
     """Whole replays: cold and warm MiniLM and ``hashing``; how a cold replay compares with the
     time its texts take to embed alone; and what 5-point sweeps of the bar and of the recall floor
-    cost against one cold replay (each sweep from an empty cache too)."""
-    out = {}
+    cost against one cold replay (each sweep from an empty cache too). ``device`` and
+    ``batch_size``: where and in what batches MiniLM runs."""
+    dev = {"embed_device": device, "embed_batch_size": batch_size}
+    out: dict = {"device": device, "batch_size": batch_size}
     with tempfile.TemporaryDirectory() as cache:
         t0 = time.perf_counter()
-        res = run_replay(corpus, ReplayConfig(progress=False, embedder="minilm", cache_dir=cache), write=False)
+        res = run_replay(corpus, ReplayConfig(progress=False, embedder="minilm", cache_dir=cache, **dev), write=False)
         one = time.perf_counter() - t0
         m, n = res.metrics, res.metrics["sessions"]
         ahead = res.details.get("embedding_ahead") or {}
@@ -44,7 +46,7 @@ def bench_replay(corpus: Path = CORPUS, n_jobs: int = 2) -> dict:
                               "embed_seconds": m["embed_seconds"],  # the model's time, in the loop and ahead
                               "embedded_ahead": ahead, "replay_over_embedding": round(
                                   one / (m["embed_seconds"] + ahead.get("model_seconds", 0.0)), 2)}
-        out["minilm_warm"] = _one(corpus, embedder="minilm", cache_dir=cache)
+        out["minilm_warm"] = _one(corpus, embedder="minilm", cache_dir=cache, **dev)
     out["hashing"] = _one(corpus, embedder="hashing")
     for name in ("minilm_warm", "hashing"):
         r = out[name]
@@ -59,7 +61,7 @@ def bench_replay(corpus: Path = CORPUS, n_jobs: int = 2) -> dict:
                       ("floor_sweep", {"recall_min_similarity": [0.35, 0.4, 0.45, 0.5, 0.55]})):
         with tempfile.TemporaryDirectory() as d:
             t0 = time.perf_counter()
-            run_sweep(corpus, grid, ReplayConfig(cache_dir=str(Path(d) / "cache"), progress=False),
+            run_sweep(corpus, grid, ReplayConfig(cache_dir=str(Path(d) / "cache"), progress=False, **dev),
                       out=Path(d) / "sweep", backend="local", n_jobs=n_jobs)
             sweep = time.perf_counter() - t0
         out[key] = {"points": 5, "n_jobs": n_jobs, "seconds": round(sweep, 2), "one_replay_seconds": round(one, 2),
@@ -71,14 +73,16 @@ def bench_replay(corpus: Path = CORPUS, n_jobs: int = 2) -> dict:
 
 # ---- harness cost by stage, and how it scales with history -----------------------------------------
 
-def bench_components(corpus: Path = CORPUS) -> dict:
-    """Milliseconds per session by stage, measured by the harness itself (``details.json``)."""
+def bench_components(corpus: Path = CORPUS, device: str = "cpu", batch_size: int = 64) -> dict:
+    """Milliseconds per session by stage, measured by the harness itself (``details.json``); MiniLM
+    on ``device`` in batches of ``batch_size``."""
     out = {}
     with tempfile.TemporaryDirectory() as cache:
         for name, emb in (("hashing", "hashing"), ("minilm_cold", "minilm"), ("minilm_warm", "minilm")):
             t0 = time.perf_counter()
             res = run_replay(corpus, ReplayConfig(progress=False, embedder=emb, cache_dir=cache, bootstrap=0,
-                                                  compare=()), write=False)
+                                                  compare=(), embed_device=device, embed_batch_size=batch_size),
+                             write=False)
             wall = time.perf_counter() - t0
             n = res.metrics["sessions"]
             out[name] = {"sessions": n, "seconds": round(wall, 2), "sessions_per_second": round(n / wall, 1),
