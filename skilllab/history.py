@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from dulwich.errors import ChecksumMismatch, ObjectFormatException
+from dulwich.errors import ChecksumMismatch, HookError, ObjectFormatException
 from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Blob
 from dulwich.objects import Commit as GitCommit
@@ -62,6 +62,7 @@ class GitHistory:
         self._repo: Repo | None = None
         self._guard = guard  # refuses a linked .git (the agent store's path check)
         self.loose_limit, self.pack_limit, self.check_every = loose_limit, pack_limit, check_every
+        self._config: Any = None  # the repository's config stack, read once per handle
         self._commits = 0  # made by this object: the loose objects are counted on the first and every check_every-th
 
     @property
@@ -89,6 +90,7 @@ class GitHistory:
         return self._repo
 
     def close(self) -> None:
+        self._config = None
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -189,20 +191,73 @@ class GitHistory:
         return done
 
     def _commit(self, paths: list[str], message: str, when: float | None) -> str:
-        wt = self.repo.get_worktree()
-        wt.stage(paths)
-        ts = time.time() if when is None else when
-        cid = wt.commit(
-            message=message.encode("utf-8"),
-            committer=COMMITTER,
-            author=COMMITTER,
-            commit_timestamp=ts,
-            commit_timezone=0,
-            author_timestamp=ts,
-            author_timezone=0,
-            no_verify=True,
-        )
-        return cid.decode() if isinstance(cid, bytes) else str(cid)
+        """Stage ``paths`` in the index and commit a tree made from the last commit's with those
+        paths changed: only the trees on their way are rebuilt (``commit_tree_changes``), where
+        committing the index would rebuild every tree of the folder, a cost that grows with the
+        library. Paths are files (a directory is never passed). The commit is made here, as
+        dulwich's ``commit`` makes it, without re-reading the config or spawning a process for
+        a post-commit hook that is not there (one that is there runs)."""
+        import stat as _stat
+
+        from dulwich.index import cleanup_mode, index_entry_from_stat
+        from dulwich.object_store import commit_tree_changes
+        from dulwich.objects import Tree
+
+        repo = self.repo
+        store = repo.object_store
+        if self._config is None:
+            self._config = repo.get_config_stack()
+        index = repo.open_index(config=self._config)
+        changes: list[tuple[bytes, int | None, Any]] = []
+        root = os.fsencode(self.root)
+        for rel in paths:
+            key = rel.encode("utf-8")
+            full = os.path.join(root, key)
+            try:
+                st = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                st = None
+            if st is None or not (_stat.S_ISREG(st.st_mode) or _stat.S_ISLNK(st.st_mode)):
+                if key in index:
+                    del index[key]
+                changes.append((key, None, None))
+                continue
+            if _stat.S_ISLNK(st.st_mode):
+                data = os.readlink(full)
+            else:
+                with open(full, "rb") as fh:
+                    data = fh.read()
+            blob = Blob.from_string(data)
+            store.add_object(blob)
+            mode = cleanup_mode(st.st_mode)
+            index[key] = index_entry_from_stat(st, blob.id, mode=mode)
+            changes.append((key, mode, blob.id))
+        try:
+            parent: bytes | None = repo.refs[b"HEAD"]
+        except KeyError:  # the first commit
+            parent = None
+        base: Any = cast(GitCommit, repo[parent]).tree if parent is not None else Tree()
+        tree = commit_tree_changes(store, base, changes)
+        index.write()
+        ts = int(time.time() if when is None else when)
+        c = GitCommit()
+        c.tree, c.parents = tree, [parent] if parent is not None else []
+        c.author = c.committer = COMMITTER
+        c.author_time = c.commit_time = ts
+        c.author_timezone = c.commit_timezone = 0
+        c.message = message.encode("utf-8")
+        store.add_object(c)
+        reflog = {"message": b"commit: " + c.message, "committer": COMMITTER, "timestamp": ts, "timezone": 0}
+        ok = (repo.refs.set_if_equals(b"HEAD", parent, c.id, **reflog) if parent is not None
+              else repo.refs.add_if_new(b"HEAD", c.id, **reflog))
+        if not ok:
+            raise ValueError("HEAD moved during the commit")
+        if os.path.exists(os.path.join(repo.controldir(), "hooks", "post-commit")):  # a hook someone installed
+            try:
+                repo.hooks["post-commit"].execute()
+            except HookError as exc:
+                log.warning("%s/.git: the post-commit hook failed (%s)", self.root, exc)
+        return c.id.decode()
 
     def log(self, path: str) -> list[Commit]:
         """Commits that touched ``path``, oldest first."""

@@ -279,3 +279,44 @@ def test_history_leaves_packing_alone_below_the_limit(tmp_path):
         git.commit(["n.md"], f"v{i}")
     assert git.repo.object_store.count_pack_files() == 0
     assert git.repo.object_store.count_loose_objects() == 15
+
+
+def test_commit_changes_only_its_paths_and_index_matches_the_folder(tmp_path):
+    """A commit is the last commit's tree with the given paths changed (only the trees on their
+    way rebuilt), and the git index stays what the folder holds: nothing staged, nothing modified."""
+    from dulwich import porcelain
+    from dulwich.object_store import iter_tree_contents
+
+    from skilllab.history import GitHistory
+
+    root = tmp_path / "agent"
+    git = GitHistory(root)
+    files = {"skills/a/SKILL.md": "a1", "skills/a/references/phrasings.md": "p1", "skills/b/SKILL.md": "b1",
+             "settings.toml": "bar = 0.5"}
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    git.commit(sorted(files), "first")
+    (root / "skills/a/SKILL.md").write_text("a2")
+    (root / "skills/b/SKILL.md").unlink()
+    (root / "skills/b").rmdir()
+    (root / "skills/c/scripts").mkdir(parents=True)
+    (root / "skills/c/scripts/fix.sh").write_text("#!/bin/sh\necho fix\n")
+    os.chmod(root / "skills/c/scripts/fix.sh", 0o755)
+    (root / "untouched.md").write_text("left out of the commit")
+    hook = root / ".git" / "hooks" / "post-commit"  # a hook someone installed still runs
+    hook.parent.mkdir(exist_ok=True)
+    hook.write_text(f"#!/bin/sh\necho ran > {tmp_path / 'hook-ran'}\n")
+    hook.chmod(0o755)
+    second = git.commit(["skills/a/SKILL.md", "skills/b/SKILL.md", "skills/c/scripts/fix.sh"], "second")
+    repo = git.repo
+    tree = repo[second.encode()].tree
+    got = {e.path.decode(): (e.mode, repo[e.sha].data) for e in iter_tree_contents(repo.object_store, tree)}
+    assert got == {"skills/a/SKILL.md": (0o100644, b"a2"), "skills/a/references/phrasings.md": (0o100644, b"p1"),
+                   "settings.toml": (0o100644, b"bar = 0.5"),
+                   "skills/c/scripts/fix.sh": (0o100755, b"#!/bin/sh\necho fix\n")}
+    assert [c.message for c in git.log("skills/a/SKILL.md")] == ["first", "second"]
+    st = porcelain.status(str(root))
+    assert st.staged == {"add": [], "delete": [], "modify": []} and st.unstaged == []
+    assert [os.fsdecode(p) for p in st.untracked] == ["untouched.md"]
+    assert (tmp_path / "hook-ran").read_text() == "ran\n"
