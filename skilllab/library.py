@@ -429,9 +429,9 @@ class Agent:
             return "; ".join(done)
 
     def _commit_pending(self) -> None:
-        """Commit edits made by hand since the last write, so history names them as such."""
-        found, _ = self.store.scan()
-        if self.store.commit_untracked_changes(found) is not None:
+        """Commit edits made by hand since the last write, so history names them as such (only
+        files whose stat changed are read: see :meth:`AgentStore.blob_ids`)."""
+        if self.store.commit_untracked_changes() is not None:
             self.indexer.sync_locked(False)
 
     def commit_hand_edits(self) -> str | None:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -20,12 +21,13 @@ from dulwich.objects import Commit as GitCommit
 from dulwich.objects import Tree
 
 from ._fs import atomic_write
-from .errors import SkillNotFound, SkillParseError, UnsafePath
+from .errors import SkilllabError, SkillNotFound, SkillParseError, UnsafePath
 from .history import GITIGNORE, Commit, GitHistory
 from .names import validate_agent_id, validate_skill_name
 from .skill import Skill
 
 SKILL_FILE = "SKILL.md"
+RACY_NS = 50_000_000  # a file hashed within 50 ms of its last change is hashed again next time
 _BUNDLED_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -108,6 +110,11 @@ class AgentStore:
         self.skills_dir = self.root / "skills"
         self.git = GitHistory(self.root, guard=self.path)
         self._parsed: dict[str, tuple[bytes, Skill]] = {}  # name -> (content digest, parsed skill) of its file now
+        # what git's index does for ``git status``: each SKILL.md's blob id with the file's stat when
+        # it was hashed, and the blob ids of the last commit (by commit), so looking for hand edits
+        # before a write hashes only the files whose stat changed
+        self._blob_memo: dict[str, tuple[tuple[int, int, int, int], bytes, int]] = {}
+        self._tracked_memo: tuple[str, dict[str, bytes]] | None = None
 
     # ---- paths ------------------------------------------------------------------------------
     def _check_inside(self, path: Path) -> Path:
@@ -356,25 +363,92 @@ class AgentStore:
                 for child in sorted(d.rglob("*"), reverse=True):
                     child.unlink() if not child.is_dir() or child.is_symlink() else child.rmdir()
                 d.rmdir()
-        changed = [rel for rel in change.files if self.differs_from_head(rel)]
+        head = self.git.head()
+        memo = self._tracked_memo if self._tracked_memo is not None and self._tracked_memo[0] == head else None
+        changed = []
+        for rel, data in change.files.items():
+            name = self._skill_of(rel)
+            if memo is not None and name is not None:  # a SKILL.md: compared by blob id with the last commit
+                if memo[1].get(name) != (None if data is None else git_blob_id(data)):
+                    changed.append(rel)
+            elif self.differs_from_head(rel):
+                changed.append(rel)
         if not changed:
             return None
-        return self.git.commit(changed, change.message, change.when)
+        cid = self.git.commit(changed, change.message, change.when)
+        if memo is not None and not change.drop:  # the new commit's blob ids, without reading its trees
+            tracked = dict(memo[1])
+            for rel, data in change.files.items():
+                if (name := self._skill_of(rel)) is not None:
+                    if data is None:
+                        tracked.pop(name, None)
+                    else:
+                        tracked[name] = git_blob_id(data)
+            self._tracked_memo = (cid, tracked)
+        return cid
+
+    @staticmethod
+    def _skill_of(rel: str) -> str | None:
+        """The skill whose SKILL.md ``rel`` is (``skills/<name>/SKILL.md``), else None."""
+        parts = rel.split("/")
+        return parts[1] if len(parts) == 3 and parts[0] == "skills" and parts[2] == SKILL_FILE else None
 
     def _tracked(self) -> dict[str, bytes]:
-        """The blob id of each skill's SKILL.md in HEAD."""
+        """The blob id of each skill's SKILL.md in HEAD (read from its trees once per commit)."""
         head = self.git.head()
+        if head is None:
+            return {}
+        if self._tracked_memo is not None and self._tracked_memo[0] == head:
+            return dict(self._tracked_memo[1])
         tracked: dict[str, bytes] = {}
-        if head is not None:
-            repo = self.git.repo
-            tree = cast(Tree, repo[cast(GitCommit, repo[head.encode()]).tree])
-            if b"skills" in tree:
-                skills_tree = cast(Tree, repo[tree[b"skills"][1]])
-                for item in skills_tree.items():
-                    sub = repo[item.sha]
-                    if isinstance(sub, Tree) and SKILL_FILE.encode() in sub:
-                        tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
-        return tracked
+        repo = self.git.repo
+        tree = cast(Tree, repo[cast(GitCommit, repo[head.encode()]).tree])
+        if b"skills" in tree:
+            skills_tree = cast(Tree, repo[tree[b"skills"][1]])
+            for item in skills_tree.items():
+                sub = repo[item.sha]
+                if isinstance(sub, Tree) and SKILL_FILE.encode() in sub:
+                    tracked[item.path.decode()] = sub[SKILL_FILE.encode()][1]
+        self._tracked_memo = (head, tracked)
+        return dict(tracked)
+
+    def blob_ids(self) -> dict[str, bytes]:
+        """The git blob id of every skill folder's ``SKILL.md`` now (folders :meth:`scan` would
+        refuse are left out). A file is read and hashed again only when its stat (mtime, size,
+        inode, ctime) changed since it was last hashed, or when it was hashed so soon after it was
+        written that a change in the same clock tick would not show in its stat ("racily
+        clean", as git calls it)."""
+        out: dict[str, bytes] = {}
+        if not self.skills_dir.is_dir():
+            return out
+        now = time.time_ns()
+        seen = self._blob_memo
+        for entry in os.scandir(self.skills_dir):
+            name = entry.name
+            if name.startswith(".") or entry.is_symlink() or not entry.is_dir():
+                continue
+            try:
+                validate_skill_name(name)
+                st = os.lstat(os.path.join(entry.path, SKILL_FILE))
+            except (SkilllabError, FileNotFoundError, NotADirectoryError):
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            sig = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+            memo = seen.get(name)
+            if memo is not None and memo[0] == sig and memo[2] - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+                out[name] = memo[1]
+                continue
+            try:
+                with open(os.path.join(entry.path, SKILL_FILE), "rb") as fh:
+                    blob = git_blob_id(fh.read())
+            except FileNotFoundError:
+                continue
+            seen[name] = (sig, blob, now)
+            out[name] = blob
+        for name in [n for n in seen if n not in out]:
+            del seen[name]
+        return out
 
     def differs_from_head(self, rel: str) -> bool:
         """Whether the file at ``rel`` (relative to the agent folder) differs from the last commit."""
@@ -398,11 +472,24 @@ class AgentStore:
             return "added"
         return "edited" if git_blob_id(path.read_bytes()) != tracked else None
 
-    def commit_untracked_changes(self, found: dict[str, bytes]) -> str | None:
-        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole."""
+    def hand_changes(self) -> tuple[list[str], list[str]]:
+        """Skills whose ``SKILL.md`` differs from the last commit (edited or added by hand), and
+        skills the last commit has whose folder is gone (removed by hand); stat-cached."""
         tracked = self._tracked()
-        edited = [n for n, d in found.items() if tracked.get(n) != git_blob_id(d)]
-        gone = [n for n in tracked if n not in found and not (self.skills_dir / n).is_symlink()]
+        now = self.blob_ids()
+        edited = sorted(n for n, blob in now.items() if tracked.get(n) != blob)
+        gone = sorted(n for n in tracked if n not in now and not (self.skills_dir / n).is_symlink())
+        return edited, gone
+
+    def commit_untracked_changes(self, found: dict[str, bytes] | None = None) -> str | None:
+        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole.
+        ``found`` (``scan``'s bytes by name) is used when given; else the stat-cached blob ids."""
+        if found is None:
+            edited, gone = self.hand_changes()
+        else:
+            tracked = self._tracked()
+            edited = [n for n, d in found.items() if tracked.get(n) != git_blob_id(d)]
+            gone = [n for n in tracked if n not in found and not (self.skills_dir / n).is_symlink()]
         if not edited and not gone:
             return None
         parts = []

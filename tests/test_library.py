@@ -320,3 +320,35 @@ def test_commit_changes_only_its_paths_and_index_matches_the_folder(tmp_path):
     assert st.staged == {"add": [], "delete": [], "modify": []} and st.unstaged == []
     assert [os.fsdecode(p) for p in st.untracked] == ["untouched.md"]
     assert (tmp_path / "hook-ran").read_text() == "ran\n"
+
+
+def test_hand_edits_found_by_stat_even_racy_or_with_the_old_mtime(tmp_path, hashing):
+    """Before each write, a SKILL.md is hashed again only if its stat changed: an edit right after
+    a write (same clock tick), an edit of the same size with its old mtime put back, an added and a
+    removed folder are each committed as made by hand, under the name of the skills they touched."""
+    import time
+
+    agent = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    for name in ("restart-pod", "rotate-key", "drain-node"):
+        agent.write(make_skill(name, f"Skill {name}."), f"create {name}")
+    path = agent.root / "skills" / "restart-pod" / "SKILL.md"
+    path.write_text(path.read_text().replace("Skill restart-pod.", "Skill restart-pod!"))  # at once: racy
+    agent.write(make_skill("scale-up", "Skill scale-up."), "create scale-up")
+    assert agent.history("restart-pod")[-1].message.startswith("hand edit of restart-pod")
+    time.sleep(0.1)
+    agent.write(make_skill("scale-down", "Skill scale-down."), "create scale-down")  # hashes, no longer racy
+    target = agent.root / "skills" / "rotate-key" / "SKILL.md"
+    st = target.stat()
+    time.sleep(0.1)
+    target.write_text(target.read_text().replace("Skill rotate-key.", "Skill ROTATE-key."))  # same size
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # the old mtime back: ctime still moves
+    assert target.stat().st_size == st.st_size and target.stat().st_mtime_ns == st.st_mtime_ns
+    shutil.copytree(agent.root / "skills" / "scale-up", agent.root / "skills" / "scale-out")
+    added = agent.root / "skills" / "scale-out" / "SKILL.md"
+    added.write_text(added.read_text().replace("scale-up", "scale-out"))
+    shutil.rmtree(agent.root / "skills" / "drain-node")
+    agent.write(make_skill("restart-job", "Skill restart-job."), "create restart-job")
+    msg = agent.history("rotate-key")[-1].message
+    assert msg.startswith("hand edit of rotate-key, scale-out; hand removal of drain-node"), msg
+    assert agent.store.hand_changes() == ([], [])
+    assert agent.store.git.read("skills/rotate-key/SKILL.md", agent.store.git.head()) == target.read_bytes()
