@@ -232,8 +232,12 @@ class GitHistory:
             mode = cleanup_mode(st.st_mode)
             index[key] = index_entry_from_stat(st, blob.id, mode=mode)
             changes.append((key, mode, blob.id))
+        from dulwich.objects import ObjectID
+        from dulwich.refs import Ref
+
+        head_ref = Ref(b"HEAD")
         try:
-            parent: bytes | None = repo.refs[b"HEAD"]
+            parent: ObjectID | None = repo.refs[head_ref]
         except KeyError:  # the first commit
             parent = None
         base: Any = cast(GitCommit, repo[parent]).tree if parent is not None else Tree()
@@ -248,8 +252,8 @@ class GitHistory:
         c.message = message.encode("utf-8")
         store.add_object(c)
         reflog = {"message": b"commit: " + c.message, "committer": COMMITTER, "timestamp": ts, "timezone": 0}
-        ok = (repo.refs.set_if_equals(b"HEAD", parent, c.id, **reflog) if parent is not None
-              else repo.refs.add_if_new(b"HEAD", c.id, **reflog))
+        ok = (repo.refs.set_if_equals(head_ref, parent, c.id, **reflog) if parent is not None
+              else repo.refs.add_if_new(head_ref, c.id, **reflog))
         if not ok:
             raise ValueError("HEAD moved during the commit")
         if os.path.exists(os.path.join(repo.controldir(), "hooks", "post-commit")):  # a hook someone installed

@@ -367,9 +367,9 @@ class AgentStore:
         memo = self._tracked_memo if self._tracked_memo is not None and self._tracked_memo[0] == head else None
         changed = []
         for rel, data in change.files.items():
-            name = self._skill_of(rel)
-            if memo is not None and name is not None:  # a SKILL.md: compared by blob id with the last commit
-                if memo[1].get(name) != (None if data is None else git_blob_id(data)):
+            skill = self._skill_of(rel)
+            if memo is not None and skill is not None:  # a SKILL.md: compared by blob id with the last commit
+                if memo[1].get(skill) != (None if data is None else git_blob_id(data)):
                     changed.append(rel)
             elif self.differs_from_head(rel):
                 changed.append(rel)
@@ -379,11 +379,11 @@ class AgentStore:
         if memo is not None and not change.drop:  # the new commit's blob ids, without reading its trees
             tracked = dict(memo[1])
             for rel, data in change.files.items():
-                if (name := self._skill_of(rel)) is not None:
+                if (skill := self._skill_of(rel)) is not None:
                     if data is None:
-                        tracked.pop(name, None)
+                        tracked.pop(skill, None)
                     else:
-                        tracked[name] = git_blob_id(data)
+                        tracked[skill] = git_blob_id(data)
             self._tracked_memo = (cid, tracked)
         return cid
 
