@@ -87,3 +87,21 @@ def test_a_query_is_hashed_into_the_columns_the_documents_use():
         expected = term_counts([text])
         cols, counts = query_counts(text)
         assert cols.tolist() == expected.indices.tolist() and counts.tolist() == expected.data.tolist(), text
+
+
+def test_lexical_scores_of_a_repeated_query_are_kept_until_the_index_changes():
+    from skilllab.index.lexical import LexicalIndex
+
+    idx = LexicalIndex()
+    idx.upsert(["a", "b"], ["kafka consumer lag on orders", "postgres too many connections"])
+    first = idx.query("kafka consumer lag")
+    assert idx.query("kafka consumer lag") is first  # the same text again: the kept scores
+    assert first[idx.position("a")] > 0.5 and first[idx.position("b")] == 0.0
+    idx.upsert(["c"], ["kafka consumer lag growing"])  # a change: every kept score is dropped
+    again = idx.query("kafka consumer lag")
+    assert again is not first and len(again) == 3 and again[idx.position("c")] > 0.5
+    idx.remove("c")
+    assert len(idx.query("kafka consumer lag")) == 2
+    for i in range(20):  # only the last few texts are kept
+        idx.query(f"query {i} kafka")
+    assert len(idx._recent) <= 8

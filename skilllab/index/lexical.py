@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # scipy is imported where it is used, so a command that never
     import scipy.sparse as sp
 
 N_FEATURES = 2**18
+RECENT_QUERIES = 8
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*[A-Za-z0-9]|[A-Za-z]")
 _SPLIT = re.compile(r"[_.\-/]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -107,6 +108,7 @@ class LexicalIndex:
         self._mat: sp.csr_matrix | None = None
         self._norms: np.ndarray | None = None
         self._idf_cache: np.ndarray | None = None
+        self._recent: dict[str, np.ndarray | None] = {}  # the last few queries' scores, until a change
 
     def __len__(self) -> int:
         return len(self._pos)
@@ -134,6 +136,7 @@ class LexicalIndex:
                 self._rows.append(row)
             self._df[row.indices] += 1
         self._mat = self._norms = self._idf_cache = None
+        self._recent.clear()
 
     def remove(self, name: str) -> None:
         i = self._pos.pop(name, None)
@@ -147,6 +150,7 @@ class LexicalIndex:
         self._names.pop()
         self._rows.pop()
         self._mat = self._norms = self._idf_cache = None
+        self._recent.clear()
 
     def _idf(self) -> np.ndarray:
         if self._mat is None or getattr(self, "_idf_cache", None) is None:  # recomputed after a change only
@@ -169,9 +173,20 @@ class LexicalIndex:
 
     def query(self, text: str) -> np.ndarray | None:
         """The cosine score of ``text`` against every document, in the order of :meth:`names_in_order`
-        (None when no term of ``text`` is known)."""
+        (None when no term of ``text`` is known). The array is shared: read it, do not change it.
+        The last few texts' scores are kept until the index changes (a session's task is searched
+        for recall, then again for its candidates, then scored against same-fix skills)."""
         if not self._names:
             return None
+        if text in self._recent:
+            return self._recent[text]
+        out = self._query(text)
+        if len(self._recent) >= RECENT_QUERIES:
+            del self._recent[next(iter(self._recent))]
+        self._recent[text] = out
+        return out
+
+    def _query(self, text: str) -> np.ndarray | None:
         cols, counts = query_counts(text)
         if not len(cols):
             return None

@@ -131,6 +131,18 @@ class SkillIndex:
         self._dense: VectorIndex | None = None
         self.lexical = LexicalIndex()
         self.dirty = False
+        self._vectors: dict[str, np.ndarray] = {}  # the last few query texts' vectors (they depend on the text alone)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """``text``'s vector; the last few are kept (a session's task is embedded for recall, for
+        its candidates and for scoring same-fix skills)."""
+        vec = self._vectors.get(text)
+        if vec is None:
+            vec = self.embedder.embed([text])[0]
+            if len(self._vectors) >= 8:
+                del self._vectors[next(iter(self._vectors))]
+            self._vectors[text] = vec
+        return vec
 
     @property
     def dense(self) -> Any:
@@ -250,7 +262,7 @@ class SkillIndex:
         dense: dict[str, float] = {}
         vec = None
         if w < 1.0:
-            vec = vector if vector is not None else self.embedder.embed([text])[0]
+            vec = vector if vector is not None else self.query_vector(text)
             dense = {h.name: h.similarity for h in self.dense.search(vec, m, doc_ok)}
         lexical: dict[str, float] = {}
         lex = self.lexical.query(text) if w > 0.0 else None
@@ -297,7 +309,7 @@ class SkillIndex:
         docs = {n: [f"{n}{DOC_SEP}{i}" for i in range(len(self.entries[n].docs))] for n in names}
         dense: dict[str, float] = {}
         if w < 1.0:
-            vec = vector if vector is not None else self.embedder.embed([text])[0]
+            vec = vector if vector is not None else self.query_vector(text)
             ids = [d for ds in docs.values() for d in ds]
             dense = {d: float(v @ vec) for d, v in zip(ids, self.dense.vectors(ids))}
         lex = self.lexical.query(text) if w > 0.0 else None
