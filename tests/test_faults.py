@@ -507,3 +507,17 @@ def test_random_kills_lose_and_duplicate_nothing(tmp_path):
         clean_files = {p.name: p.read_text() for p in (tmp_path / "clean" / a / "skills").glob("*/SKILL.md")}
         killed_files = {p.name: p.read_text() for p in (tmp_path / "killed" / a / "skills").glob("*/SKILL.md")}
         assert sorted(clean_files) == sorted(killed_files)
+
+
+def test_atomic_write_makes_a_missing_folder_and_leaves_no_temporary_file(tmp_path):
+    from skilllab._fs import atomic_write
+
+    target = tmp_path / "a" / "b" / "SKILL.md"
+    atomic_write(target, "first")  # the folders do not exist yet
+    atomic_write(target, "second")  # the folder exists: replaced in place
+    assert target.read_text() == "second"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["SKILL.md"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError):  # a file where a folder should be: an error, nothing written
+        atomic_write(tmp_path / "file" / "SKILL.md", "third")
+    assert (tmp_path / "file").read_text() == "x"
