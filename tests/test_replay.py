@@ -265,3 +265,20 @@ def test_bench_tables_show_stages_by_cost_and_growth_as_ratios():
              "skills": 60}]
     table = [ln.split() for ln in scaling_table(rows).splitlines()[1:]]
     assert [(r[0], r[4], r[6]) for r in table] == [("1000", "0.50", "1.00"), ("30000", "1.00", "1.50")]
+
+
+def test_peak_memory_of_a_child_is_its_own_not_its_parents():
+    """The scaling table runs each replay in a child process; its peak must not be the peak of the
+    process that started it (``ru_maxrss`` keeps that across fork and exec)."""
+    import subprocess
+    import sys
+
+    from skilllab.lab.replay_bench import peak_rss_mb
+
+    ballast = b"\x01" * (600 * 2**20)  # pages touched: the parent's peak is at least this
+    parent = peak_rss_mb()
+    out = subprocess.run([sys.executable, "-c", "from skilllab.lab.replay_bench import peak_rss_mb; "
+                          "print(peak_rss_mb())"], capture_output=True, text=True, check=True)
+    child = float(out.stdout.strip())
+    del ballast
+    assert parent >= 600 and 0 < child < parent - 400

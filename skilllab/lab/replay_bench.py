@@ -117,10 +117,25 @@ def scaling_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _scale_one(corpus: str) -> dict:
-    """One replay in this process (called in a fresh process by :func:`bench_scaling`)."""
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB. On Linux, ``VmHWM`` of ``/proc/self/status``:
+    ``getrusage``'s ``ru_maxrss`` keeps the peak of the process that started this one when it
+    was started by fork and exec (a benchmark started from a parent holding a model would report
+    the parent's memory)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     import resource
 
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _scale_one(corpus: str) -> dict:
+    """One replay in this process (called in a fresh process by :func:`bench_scaling`)."""
     t0 = time.perf_counter()
     res = run_replay(corpus, ReplayConfig(progress=False, embedder="hashing", bootstrap=0, compare=()), write=False)
     wall = time.perf_counter() - t0
@@ -128,7 +143,7 @@ def _scale_one(corpus: str) -> dict:
     k = min(1000, max(1, len(ms) // 10))
     return {"sessions": len(ms), "seconds": round(wall, 2), "sessions_per_second": round(len(ms) / wall, 1),
             "first_ms": round(sum(ms[:k]) / k, 2), "last_ms": round(sum(ms[-k:]) / k, 2), "window": k,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": peak_rss_mb(),
             "skills": res.metrics["skills"]}
 
 
