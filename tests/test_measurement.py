@@ -225,3 +225,31 @@ def test_a_recall_floor_sweep_is_one_replay_rescored_and_exact(tmp_path):
                 assert row[key] == pytest.approx(metrics[key]), (floor, arm, key)
     p1 = summary[summary.arm == "skilllab"].set_index("param_recall_min_similarity")["false_recall_rate"]
     assert p1[0.2] >= p1[0.45] >= p1[0.7]  # a higher floor recalls less that is wrong
+
+
+def test_unit_book_and_index_count_the_changes_the_replay_derives_families_from():
+    """The replay keeps each agent's skill families until a unit's family or the index changes:
+    a skip (no source) leaves the book's version alone, a source, a move or a rename does not."""
+    from skilllab.index import SkillIndex
+    from skilllab.skill import Skill
+
+    book = M.UnitBook()
+    book.add("a1", "cancel", "cancel_reservation", "s1", source=True)
+    v = book.version
+    book.add("a1", "cancel", "cancel_reservation", "s2", source=False)  # a skip: no family can change
+    assert book.version == v
+    book.add("a1", "cancel", "book_reservation", "s3", source=True)
+    book.move_unit("a1", "cancel", "cancel#b1")
+    book.rename("a1", "cancel", "cancel-trip")
+    assert book.version == v + 3 and book.family("a1", "cancel-trip#b1") == "cancel_reservation"
+    from skilllab.embed import get_embedder
+
+    index = SkillIndex(get_embedder("hashing:64", False))
+    skill = Skill.new("restart-pod", "Restart a hung pod.", agent="a1", when_to_use="a pod hangs",
+                      steps=["`kubectl delete pod <pod>`"], worked=["ok"], dead_ends=[], source=None, date="2026-01-01")
+    seen = [index.version]
+    index.update([(skill, "sha", [])])
+    seen.append(index.version)
+    index.remove("restart-pod")
+    seen.append(index.version)
+    assert seen[0] < seen[1] < seen[2]

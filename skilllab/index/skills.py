@@ -131,6 +131,7 @@ class SkillIndex:
         self._dense: VectorIndex | None = None
         self.lexical = LexicalIndex()
         self.dirty = False
+        self.version = 0  # counts changes to the entries (what a caller derived from them may be stale)
         self._vectors: dict[str, np.ndarray] = {}  # the last few query texts' vectors (they depend on the text alone)
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -173,6 +174,7 @@ class SkillIndex:
             return False
         self.entries, self._dense, self.lexical, self.dirty = entries, dense, lexical, False
         self._owners = None
+        self.version += 1
         return True
 
     def save(self, folder: Path) -> None:
@@ -211,6 +213,7 @@ class SkillIndex:
 
     def remove(self, name: str) -> None:
         e = self.entries.pop(name, None)
+        self.version += 1
         if e is not None and self._owners is not None:
             for sid in e.sources:
                 if self._owners.get(sid) == name:
@@ -228,6 +231,7 @@ class SkillIndex:
     def _set(self, entry: SkillEntry) -> None:
         old = self.entries.get(entry.name)
         self.entries[entry.name] = entry
+        self.version += 1
         if self._owners is not None:
             for sid in old.sources if old else ():
                 if self._owners.get(sid) == entry.name:

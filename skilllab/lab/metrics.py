@@ -127,6 +127,7 @@ class UnitBook:
     sources: dict[tuple[str, str], Counter] = field(default_factory=dict)  # creates and updates
     attributed: dict[tuple[str, str], Counter] = field(default_factory=dict)  # plus skips
     source_ids: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    version: int = 0  # counts changes to any unit's family (what was derived from them may be stale)
 
     def family(self, agent: str, unit: str | None) -> str | None:
         if unit is None:
@@ -142,11 +143,13 @@ class UnitBook:
             self.attributed.setdefault(key, Counter())[family] += 1
             if source:
                 self.sources.setdefault(key, Counter())[family] += 1
+                self.version += 1
         if source:
             self.source_ids.setdefault(key, []).append(session_id)
 
     def rename(self, agent: str, old: str, new: str) -> None:
         """A skill renamed (or its units folded into another): move every unit of ``old``."""
+        self.version += 1
         for book in (self.sources, self.attributed, self.source_ids):
             for (a, unit) in [k for k in book if k[0] == agent and skill_of(k[1]) == old]:
                 value = book.pop((a, unit))
@@ -157,6 +160,7 @@ class UnitBook:
                     book.setdefault((a, new_unit), []).extend(value)
 
     def move_unit(self, agent: str, old_unit: str, new_unit: str) -> None:
+        self.version += 1
         for book in (self.sources, self.attributed, self.source_ids):
             if (agent, old_unit) in book:
                 value = book.pop((agent, old_unit))

@@ -26,6 +26,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -300,6 +301,21 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         iterator = progress(sessions, len(sessions), "replay")
     state: dict = {}
     tasks: dict[str, dict[str, str]] = {}  # per agent: session id -> task, for consolidation
+    # per agent: each active skill's families, and how many skills hold each family, kept until the
+    # agent's index or a unit's family changes (most sessions change neither)
+    fams_of: dict[str, tuple[Any, tuple[int, int], dict[str, set[str]], Counter]] = {}
+
+    def families(agent, agent_id: str) -> tuple[dict[str, set[str]], Counter]:
+        index = agent.index
+        kept = fams_of.get(agent_id)
+        if kept is not None and kept[0] is index and kept[1] == (index.version, book.version):
+            return kept[2], kept[3]
+        skill_fams: dict[str, set[str]] = {}
+        for name, branches in agent.active_units().items():
+            skill_fams[name] = {book.family(agent_id, M.unit_id(name, b)) for b in (None, *branches)} - {None}
+        holding = Counter(f for fams in skill_fams.values() for f in fams)
+        fams_of[agent_id] = (index, (index.version, book.version), skill_fams, holding)
+        return skill_fams, holding
 
     def test(agent, s) -> dict:
         """Before a session is distilled: the bar in force, and recall against the library as it stands."""
@@ -311,16 +327,14 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
                                   when=s.started.timestamp())
         seen[s.agent_id] += 1
         # the library as it stands: each active skill's units and their families
-        skill_fams: dict[str, set[str]] = {}
-        for name, branches in agent.active_units().items():
-            skill_fams[name] = {book.family(s.agent_id, M.unit_id(name, b)) for b in (None, *branches)} - {None}
+        skill_fams, holding = families(agent, s.agent_id)
         # recall with the task text only; the top score is logged whatever the floor, so one replay
         # gives the whole precision / false-recall curve
         all_hits = agent.search(s.task, k=config.recall_k)
         hits = [h for h in all_hits if h.similarity >= config.recall_min_similarity]
         for h in hits:
             agent.usage.record_use(h.name, s.started_at)
-        state.update(bar=bar, skill_fams=skill_fams, all_hits=all_hits, hits=hits)
+        state.update(bar=bar, skill_fams=skill_fams, holding=holding, all_hits=all_hits, hits=hits)
         timing["recall"] += time.perf_counter() - t_test
         state["t_distill"] = time.perf_counter()
         return {"bar": bar}
@@ -336,10 +350,10 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         agent = agents[s.agent_id]
         fam = s.family
         bar, skill_fams, all_hits, hits = state["bar"], state["skill_fams"], state["all_hits"], state["hits"]
-        present = set().union(*skill_fams.values()) if skill_fams else set()
-        answerable = fam is not None and fam in present
+        holding = state["holding"]  # family -> how many active skills hold it
+        answerable = fam is not None and holding[fam] > 0
         seen_family = fam is not None and (s.agent_id, fam) in seen_success
-        random_right = (sum(fam in f for f in skill_fams.values()) / len(skill_fams)) if skill_fams and fam else 0.0
+        random_right = (holding[fam] / len(skill_fams)) if skill_fams and fam else 0.0
         ranks = [i for i, h in enumerate(hits, 1) if fam in skill_fams.get(h.name, ())]
         top = hits[0] if hits else None
         unit = M.unit_id(res.skill, res.branch) if res.decision in ("create", "update", "skip") else None
