@@ -1,15 +1,17 @@
 """Usage and outcome counts per skill, in a sidecar ``skills/<name>/usage.json`` (git-ignored).
 
-Reading or recalling a skill never rewrites ``SKILL.md`` and never makes a commit. Uses and
-outcomes are batched in memory and written when ``batch_size`` events are pending, when the
-oldest pending event is ``max_delay`` seconds old (checked at the next event), and on
-flush/close; so a crash loses at most the last batch of counts, never skill content. What a
+Reading or recalling a skill never rewrites ``SKILL.md`` and never makes a commit. Uses are
+batched in memory and written when ``batch_size`` events are pending, when the oldest pending
+event is ``max_delay`` seconds old (checked at the next event), and on flush/close; so a crash
+loses at most the last batch of use counts, never skill content. Outcomes are written at once,
+since they drive drift flagging and another process may be reading them; a harness that owns its
+handles and closes them (the replay) sets ``batch_outcomes`` to batch them with the uses. What a
 caller reads (:meth:`UsageBook.get`, the stats :meth:`UsageBook.record_outcome` returns, which
-drive drift flagging) is what is on disk plus this process's pending batch, so no outcome is
-missed by the drift window. Writes add to what is on disk under the agent's lock, so several
-processes count into the same sidecar. They are atomic (a reader sees the old counts or the new
-ones) but not flushed to the disk one by one: counters are soft state, and a power loss costs at
-most the counts of the last moments, never a skill.
+drive drift flagging) is what is on disk plus this handle's pending batch. Writes add to what is
+on disk under the agent's lock, so several processes count into the same sidecar. They are
+atomic (a reader sees the old counts or the new ones) but not flushed to the disk one by one:
+counters are soft state, and a power loss costs at most the counts of the last moments, never a
+skill.
 """
 
 from __future__ import annotations
@@ -69,11 +71,13 @@ class _Pending:
 
 class UsageBook:
     def __init__(self, skills_dir: Path, lock: Any, batch_size: int = 32, *, read_only: bool = False,
-                 guard: Callable[[str], Path] | None = None, max_delay: float = 2.0):
+                 guard: Callable[[str], Path] | None = None, max_delay: float = 2.0,
+                 batch_outcomes: bool = False):
         self.skills_dir = Path(skills_dir)
         self.lock = lock
         self.batch_size = batch_size
         self.max_delay = max_delay
+        self.batch_outcomes = batch_outcomes  # False: each outcome is written at once
         self._guard = guard  # the agent store's path check: a linked sidecar is refused
         self.read_only = read_only  # counts are kept in memory only (a finished run folder is never written)
         self._pending: dict[str, _Pending] = {}
@@ -110,7 +114,8 @@ class UsageBook:
             self.flush()
 
     def record_outcome(self, name: str, success: bool, when: str | None = None) -> UsageStats:
-        """Count an outcome; returns the skill's counts with it (disk plus pending)."""
+        """Count an outcome (written at once unless ``batch_outcomes``); returns the skill's counts
+        with it (disk plus pending)."""
         if self.read_only:
             from .errors import SkilllabError
 
@@ -118,7 +123,7 @@ class UsageBook:
         with self.lock:
             self._add(name).outcomes.append(1 if success else 0)
             stats = self.get(name)
-            if self._due():
+            if not self.batch_outcomes or self._due():
                 self.flush()
             return stats
 

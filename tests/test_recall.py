@@ -207,6 +207,10 @@ def test_outcomes_are_batched_yet_drift_sees_every_one(tmp_path, hashing):
     agent = lib.agent("a1")
     agent.write(make_skill("restart-pod", "Restart a hung pod."), "create")
     sidecar = agent.root / "skills" / "restart-pod" / "usage.json"
+    assert agent.record_outcome("restart-pod", True) == "active"  # by default an outcome is written at once
+    assert UsageStats.from_dict(json.loads(sidecar.read_text())).successes == 1
+    sidecar.unlink()
+    agent.usage.batch_outcomes = True  # a harness that closes its handles (the replay) batches them
     agent.usage.max_delay = 3600.0  # only the batch size (32) or a flush writes
     assert agent.record_outcome("restart-pod", False) == "active"
     assert agent.record_outcome("restart-pod", True) == "active"

@@ -321,6 +321,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         """Before a session is distilled: the bar in force, and recall against the library as it stands."""
         t_test = time.perf_counter()
         state["t_start"] = t_test
+        agent.usage.batch_outcomes = True  # this loop owns the handle and closes it: one write a batch
         bar = config.bar_for(seen[s.agent_id])
         if agent.settings.novelty_bar != bar:
             agent.set_novelty_bar(bar, f"schedule: bar {bar:g} from session {seen[s.agent_id]} of this agent",
