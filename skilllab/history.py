@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import logging
 import os
+import stat
 import time
 import zlib
 from dataclasses import dataclass
@@ -16,9 +17,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from dulwich.errors import ChecksumMismatch, HookError, ObjectFormatException
-from dulwich.object_store import tree_lookup_path
-from dulwich.objects import Blob
+from dulwich.index import cleanup_mode, index_entry_from_stat
+from dulwich.object_store import commit_tree_changes, tree_lookup_path
+from dulwich.objects import Blob, ObjectID, Tree
 from dulwich.objects import Commit as GitCommit
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from .errors import SkilllabError
@@ -197,12 +200,6 @@ class GitHistory:
         library. Paths are files (a directory is never passed). The commit is made here, as
         dulwich's ``commit`` makes it, without re-reading the config or spawning a process for
         a post-commit hook that is not there (one that is there runs)."""
-        import stat as _stat
-
-        from dulwich.index import cleanup_mode, index_entry_from_stat
-        from dulwich.object_store import commit_tree_changes
-        from dulwich.objects import Tree
-
         repo = self.repo
         store = repo.object_store
         if self._config is None:
@@ -217,12 +214,12 @@ class GitHistory:
                 st = os.lstat(full)
             except (FileNotFoundError, NotADirectoryError):
                 st = None
-            if st is None or not (_stat.S_ISREG(st.st_mode) or _stat.S_ISLNK(st.st_mode)):
+            if st is None or not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
                 if key in index:
                     del index[key]
                 changes.append((key, None, None))
                 continue
-            if _stat.S_ISLNK(st.st_mode):
+            if stat.S_ISLNK(st.st_mode):
                 data = os.readlink(full)
             else:
                 with open(full, "rb") as fh:
@@ -232,9 +229,6 @@ class GitHistory:
             mode = cleanup_mode(st.st_mode)
             index[key] = index_entry_from_stat(st, blob.id, mode=mode)
             changes.append((key, mode, blob.id))
-        from dulwich.objects import ObjectID
-        from dulwich.refs import Ref
-
         head_ref = Ref(b"HEAD")
         try:
             parent: ObjectID | None = repo.refs[head_ref]

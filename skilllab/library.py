@@ -438,8 +438,7 @@ class Agent:
         """Commit what was edited, added or removed by hand (every write does this first);
         returns the commit id, or None when there was nothing to commit."""
         with self.lock():
-            found, _ = self.store.scan()
-            cid = self.store.commit_untracked_changes(found)
+            cid = self.store.commit_untracked_changes()
             if cid is not None:
                 self.indexer.sync_locked(False)
             return cid

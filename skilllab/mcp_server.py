@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 from .distill import DistillQueue
 from .embed import DEFAULT_EMBEDDER
 from .errors import SkilllabError
+from .library import Library
+from .recall import DEFAULT_MIN_SIMILARITY, SkillTools
 
 if TYPE_CHECKING:
     from .skill import Skill
-from .library import Library
-from .recall import DEFAULT_MIN_SIMILARITY, SkillTools
 
 log = logging.getLogger(__name__)
 

@@ -472,24 +472,20 @@ class AgentStore:
             return "added"
         return "edited" if git_blob_id(path.read_bytes()) != tracked else None
 
-    def hand_changes(self) -> tuple[list[str], list[str]]:
+    def hand_changes(self, found: dict[str, bytes] | None = None) -> tuple[list[str], list[str]]:
         """Skills whose ``SKILL.md`` differs from the last commit (edited or added by hand), and
-        skills the last commit has whose folder is gone (removed by hand); stat-cached."""
+        skills the last commit has whose folder is gone (removed by hand). ``found`` (``scan``'s
+        bytes by name) is used when the caller has read them; else the stat-cached blob ids."""
         tracked = self._tracked()
-        now = self.blob_ids()
+        now = self.blob_ids() if found is None else {n: git_blob_id(d) for n, d in found.items()}
         edited = sorted(n for n, blob in now.items() if tracked.get(n) != blob)
         gone = sorted(n for n in tracked if n not in now and not (self.skills_dir / n).is_symlink())
         return edited, gone
 
     def commit_untracked_changes(self, found: dict[str, bytes] | None = None) -> str | None:
-        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole.
-        ``found`` (``scan``'s bytes by name) is used when given; else the stat-cached blob ids."""
-        if found is None:
-            edited, gone = self.hand_changes()
-        else:
-            tracked = self._tracked()
-            edited = [n for n, d in found.items() if tracked.get(n) != git_blob_id(d)]
-            gone = [n for n in tracked if n not in found and not (self.skills_dir / n).is_symlink()]
+        """Commit hand edits, hand-added and hand-deleted skill files so history stays whole
+        (``found``: as :meth:`hand_changes` takes it)."""
+        edited, gone = self.hand_changes(found)
         if not edited and not gone:
             return None
         parts = []

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._fs import read_json, write_json
-from .lexical import LexicalIndex
+from .lexical import RECENT_QUERIES, LexicalIndex
 from .vector import VectorIndex, load_index, make_index
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class SkillIndex:
         vec = self._vectors.get(text)
         if vec is None:
             vec = self.embedder.embed([text])[0]
-            if len(self._vectors) >= 8:
+            if len(self._vectors) >= RECENT_QUERIES:
                 del self._vectors[next(iter(self._vectors))]
             self._vectors[text] = vec
         return vec
