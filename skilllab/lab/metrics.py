@@ -26,6 +26,7 @@ resamples, seeded by the run's ``seed``) over sessions (recall, decisions) or un
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -195,25 +196,118 @@ def _ratio(num: float, den: float) -> float | None:
     return None if den == 0 else num / den
 
 
-def compute(events: list[dict], units: list[FinalUnit], book: UnitBook, family_of: dict[str, str | None], *,
+class Tally:
+    """What :func:`compute` needs of the events, gathered in one pass: counts, the few per-event
+    values the curve and the intervals resample (compact arrays), and nothing else. The events
+    can then be a stream (an :class:`~skilllab.lab.eventlog.EventLog` re-read from disk) read
+    once, whatever the corpus length."""
+
+    def __init__(self, events: Iterable) -> None:
+        self.n = 0
+        self.dec: Counter = Counter()
+        self.llm_calls = self.prompt_tokens = self.completion_tokens = 0
+        self.succeeded: set[tuple[str, str]] = set()
+        self.updates = self.updates_in_place = self.wrong_merges = 0
+        self.novel = self.missed_novel = 0
+        self.seen = self.seen_correct = self.seen_answerable = 0
+        self.una_recalled = self.una_library = 0
+        # per event of each group, in order: 1/0 (resampled for the intervals) or a float
+        self.correct = bytearray()  # answerable: recall_correct
+        self.hit_at_k = bytearray()  # answerable: recall_hit_at_k
+        self.rr, self.random_right = array("d"), array("d")  # answerable
+        self.false_recall = bytearray()  # unanswerable (labelled): anything recalled
+        self.decision_correct = bytearray()  # judged (an ideal decision is known)
+        self.wrong_skip = bytearray()  # skips
+        # the curve: (top score, right) of answerable queries and top scores of unanswerable ones
+        self.ans_scores, self.ans_right, self.una_scores = array("d"), bytearray(), array("d")
+        self.n_ans = self.n_una = 0
+        for e in events:
+            self.add(e)
+
+    def add(self, e) -> None:
+        """Count one event (a field it lacks counts as ``None``)."""
+        self.n += 1
+        decision, answerable, fam = e.get("decision"), e.get("answerable"), e.get("family")
+        self.dec[decision] += 1
+        self.llm_calls += int(e.get("llm_calls") or 0)
+        self.prompt_tokens += int(e.get("prompt_tokens") or 0)
+        self.completion_tokens += int(e.get("completion_tokens") or 0)
+        if e.get("success") and fam is not None:
+            self.succeeded.add((e.get("agent_id"), fam))
+        if decision == "update":
+            self.updates += 1
+            if not e.get("new_branch"):
+                self.updates_in_place += 1
+                self.wrong_merges += bool(e.get("wrong_merge"))
+        if e.get("novel_family") and e.get("success"):
+            self.novel += 1
+            self.missed_novel += e.get("actual") != "create"
+        if e.get("ideal"):
+            self.decision_correct.append(bool(e.get("decision_correct")))
+        if e.get("actual") == "skip":
+            self.wrong_skip.append(bool(e.get("wrong_skip")))
+        self.add_top_score(e)
+        if answerable:
+            self.correct.append(bool(e.get("recall_correct")))
+            self.hit_at_k.append(bool(e.get("recall_hit_at_k")))
+            self.rr.append(float(e.get("recall_rr") or 0.0))
+            self.random_right.append(float(e.get("random_right") or 0.0))
+        elif fam is not None:
+            self.false_recall.append(bool(e.get("recall_top1")))
+            self.una_library += int(e.get("library_active") or 0) > 0
+        if e.get("seen_family"):
+            self.seen += 1
+            self.seen_correct += bool(e.get("recall_correct"))
+            self.seen_answerable += bool(answerable)
+
+    def add_top_score(self, e) -> None:
+        """What the curve reads of an event: whether it is answerable, and its top score."""
+        score = e.get("recall_top1_score")
+        if e.get("answerable"):
+            self.n_ans += 1
+            if _finite(score):
+                self.ans_scores.append(float(score))
+                self.ans_right.append(bool(e.get("recall_top1_right")))
+        elif e.get("family") is not None:
+            self.n_una += 1
+            if _finite(score):
+                self.una_scores.append(float(score))
+
+    def curve(self) -> list[tuple[float, float, float]]:
+        """See :func:`recall_curve`."""
+        n_ans, n_una = self.n_ans, self.n_una
+        if not n_ans:
+            return []
+        a_scores = np.frombuffer(self.ans_scores, dtype=float)
+        a_right = np.frombuffer(self.ans_right, dtype=np.uint8).astype(bool)
+        u_scores = np.frombuffer(self.una_scores, dtype=float)
+        scores = sorted(set(self.ans_scores) | set(self.una_scores), reverse=True)
+        pts = [(float("inf"), 0.0, 0.0)]
+        for f in scores:
+            p = float(np.sum((a_scores >= f) & a_right)) / n_ans
+            fr = float(np.sum(u_scores >= f)) / n_una if n_una else 0.0
+            pts.append((f, fr, p))
+        return pts
+
+
+def compute(events: Iterable, units: list[FinalUnit], book: UnitBook, family_of: dict[str, str | None], *,
             k: int, wall_seconds: float, embed_seconds: float, skills: int, bootstrap: int = 1000, seed: int = 0,
             gold_actions: dict[str, list[str]] | None = None, step_support: dict | None = None,
             details: dict | None = None) -> dict:
     """The metrics.json dict, keys exactly :data:`METRIC_KEYS`.
 
+    ``events`` are read once, in order (a list, or an :class:`~skilllab.lab.eventlog.EventLog`).
     ``gold_actions`` maps a family to its solving actions; ``step_support`` maps
     ``(agent, unit)`` to the support (share of its sources) of each of its steps. ``details``, when
     given, receives what the report lists beside the numbers (the absorbed families).
     """
     labelled = any(f is not None for f in family_of.values())
-    n = len(events)
-    dec = Counter(e["decision"] for e in events)
+    t = events if isinstance(events, Tally) else Tally(events)
+    n, dec = t.n, t.dec
     out: dict = {
         "sessions": n, "skills": skills, "created": dec["create"], "updated": dec["update"],
         "skipped": dec["skip"] + dec["invalid"] + dec["error"], "gated_failed": dec["gated"], "k": k,
-        "llm_calls": sum(int(e.get("llm_calls") or 0) for e in events),
-        "prompt_tokens": sum(int(e.get("prompt_tokens") or 0) for e in events),
-        "completion_tokens": sum(int(e.get("completion_tokens") or 0) for e in events),
+        "llm_calls": t.llm_calls, "prompt_tokens": t.prompt_tokens, "completion_tokens": t.completion_tokens,
         "wall_seconds": round(wall_seconds, 3), "embed_seconds": round(embed_seconds, 3),
         "sessions_per_second": round(n / wall_seconds, 3) if wall_seconds > 0 else None,
         "units": sum(1 for u in units if book.sources.get((u.agent, u.unit))),
@@ -239,7 +333,7 @@ def compute(events: list[dict], units: list[FinalUnit], book: UnitBook, family_o
         skill_counts.setdefault((u.agent, u.skill), Counter()).update(c)
     out["skill_purity"] = _ratio(sum(max(c.values()) / sum(c.values()) for c in skill_counts.values()),
                                  len(skill_counts))
-    succeeded = {(e["agent_id"], e["family"]) for e in events if e["success"] and e["family"] is not None}
+    succeeded = t.succeeded
     covered = set(per_agent)
     out["family_coverage"] = _ratio(len(succeeded & covered), len(succeeded))
     attr_total = attr_major = 0
@@ -258,33 +352,26 @@ def compute(events: list[dict], units: list[FinalUnit], book: UnitBook, family_o
     absorbed = sorted(f"{a}/{f}" for (a, f) in (set(absorbed_by) & succeeded) - covered)
     out["absorbed_families"] = len(absorbed)
     out["absorbed_family_list"] = absorbed
-    updates = [e for e in events if e["decision"] == "update" and not e.get("new_branch")]
-    all_updates = [e for e in events if e["decision"] == "update"]
-    out["wrong_merge_rate"] = _ratio(sum(bool(e["wrong_merge"]) for e in updates), len(all_updates))
-    novel = [e for e in events if e["novel_family"] and e["success"]]
-    out["missed_novel_rate"] = _ratio(sum(e["actual"] != "create" for e in novel), len(novel))
-    judged = [e for e in events if e.get("ideal")]
-    out["decision_accuracy"] = _ratio(sum(bool(e["decision_correct"]) for e in judged), len(judged))
-    skips = [e for e in events if e["actual"] == "skip"]
-    out["wrong_skip_rate"] = _ratio(sum(bool(e["wrong_skip"]) for e in skips), len(skips))
-    answerable = [e for e in events if e["answerable"]]
-    out["recall_p_at_1"] = _ratio(sum(bool(e["recall_correct"]) for e in answerable), len(answerable))
-    out["recall_hit_at_k"] = _ratio(sum(bool(e["recall_hit_at_k"]) for e in answerable), len(answerable))
-    out["recall_mrr"] = _ratio(sum(float(e["recall_rr"]) for e in answerable), len(answerable))
-    unanswerable = [e for e in events if e["family"] is not None and not e["answerable"]]
-    out["false_recall_rate"] = _ratio(sum(bool(e["recall_top1"]) for e in unanswerable), len(unanswerable))
-    out["recall_p_at_1_random"] = _ratio(sum(float(e["random_right"]) for e in answerable), len(answerable))
-    out["false_recall_rate_random"] = _ratio(sum(int(e["library_active"]) > 0 for e in unanswerable),
-                                             len(unanswerable))
-    seen = [e for e in events if e["seen_family"]]
-    out["recall_seen_p_at_1"] = _ratio(sum(bool(e["recall_correct"]) for e in seen), len(seen))
-    out["recall_seen_p_at_1_oracle"] = _ratio(sum(bool(e["answerable"]) for e in seen), len(seen))
-    curve = recall_curve(events)
+    out["wrong_merge_rate"] = _ratio(t.wrong_merges, t.updates)
+    out["missed_novel_rate"] = _ratio(t.missed_novel, t.novel)
+    out["decision_accuracy"] = _ratio(sum(t.decision_correct), len(t.decision_correct))
+    out["wrong_skip_rate"] = _ratio(sum(t.wrong_skip), len(t.wrong_skip))
+    n_ans = len(t.correct)
+    out["recall_p_at_1"] = _ratio(sum(t.correct), n_ans)
+    out["recall_hit_at_k"] = _ratio(sum(t.hit_at_k), n_ans)
+    out["recall_mrr"] = _ratio(sum(t.rr), n_ans)
+    n_una = len(t.false_recall)
+    out["false_recall_rate"] = _ratio(sum(t.false_recall), n_una)
+    out["recall_p_at_1_random"] = _ratio(sum(t.random_right), n_ans)
+    out["false_recall_rate_random"] = _ratio(t.una_library, n_una)
+    out["recall_seen_p_at_1"] = _ratio(t.seen_correct, t.seen)
+    out["recall_seen_p_at_1_oracle"] = _ratio(t.seen_answerable, t.seen)
+    curve = t.curve()
     out["recall_auc"] = curve_area(curve)
     out["recall_p_at_1_at_fr20"] = p_at_fr(curve, 0.2)
     out["recall_p_at_1_at_fr30"] = p_at_fr(curve, 0.3)
     out.update(_content(units, book, gold_actions, step_support))
-    out.update(intervals(events, fam_units, bootstrap, seed))
+    out.update(intervals(t, fam_units, bootstrap, seed))
     return _finish(out, details)
 
 
@@ -298,31 +385,19 @@ def _finish(out: dict, details: dict | None) -> dict:
 
 
 # ---- the recall trade-off curve ---------------------------------------------------------------
-def recall_curve(events: list[dict]) -> list[tuple[float, float, float]]:
+def recall_curve(events: Iterable) -> list[tuple[float, float, float]]:
     """(floor, false-recall rate, precision@1) for the floor at every logged top score (and above all).
 
     A query counts at floor ``f`` when its top score is at least ``f``: answerable queries are
     right when that top hit holds the family; unanswerable ones are a false recall when anything
-    is at or above the floor.
+    is at or above the floor. ``events`` are read once (or given as a :class:`Tally`).
     """
-    ans = [(float(e["recall_top1_score"]), bool(e["recall_top1_right"])) for e in events
-           if e["answerable"] and _finite(e.get("recall_top1_score"))]
-    n_ans = sum(1 for e in events if e["answerable"])
-    una = [float(e["recall_top1_score"]) for e in events
-           if e["family"] is not None and not e["answerable"] and _finite(e.get("recall_top1_score"))]
-    n_una = sum(1 for e in events if e["family"] is not None and not e["answerable"])
-    if not n_ans:
-        return []
-    scores = sorted({s for s, _ in ans} | set(una), reverse=True)
-    a_scores = np.array([s for s, _ in ans])
-    a_right = np.array([r for _, r in ans], dtype=bool)
-    u_scores = np.array(una)
-    pts = [(float("inf"), 0.0, 0.0)]
-    for f in scores:
-        p = float(np.sum((a_scores >= f) & a_right)) / n_ans
-        fr = float(np.sum(u_scores >= f)) / n_una if n_una else 0.0
-        pts.append((f, fr, p))
-    return pts
+    if isinstance(events, Tally):
+        return events.curve()
+    t = Tally(())
+    for e in events:
+        t.add_top_score(e)
+    return t.curve()
 
 
 def _finite(v) -> bool:
@@ -363,15 +438,13 @@ def _boot(values: np.ndarray, rng: np.random.Generator, b: int, stat=np.mean) ->
     return float(np.percentile(stats, 2.5)), float(np.percentile(stats, 97.5))
 
 
-def intervals(events: list[dict], fam_units: list, b: int, seed: int) -> dict:
-    """95% bootstrap intervals (``<metric>_lo`` / ``_hi``) for :data:`CI_METRICS`."""
+def intervals(events: Iterable, fam_units: list, b: int, seed: int) -> dict:
+    """95% bootstrap intervals (``<metric>_lo`` / ``_hi``) for :data:`CI_METRICS` (``events``: a
+    :class:`Tally`, or events to tally)."""
+    t = events if isinstance(events, Tally) else Tally(events)
     rng = np.random.default_rng(seed)
-    series = {
-        "recall_p_at_1": [bool(e["recall_correct"]) for e in events if e["answerable"]],
-        "false_recall_rate": [bool(e["recall_top1"]) for e in events if e["family"] is not None and not e["answerable"]],
-        "decision_accuracy": [bool(e["decision_correct"]) for e in events if e.get("ideal")],
-        "wrong_skip_rate": [bool(e["wrong_skip"]) for e in events if e["actual"] == "skip"],
-    }
+    series = {"recall_p_at_1": t.correct, "false_recall_rate": t.false_recall,
+              "decision_accuracy": t.decision_correct, "wrong_skip_rate": t.wrong_skip}
     out: dict = {}
     for name in CI_METRICS:
         if name == "duplicate_rate":
@@ -384,7 +457,7 @@ def intervals(events: list[dict], fam_units: list, b: int, seed: int) -> dict:
 
             ci = _boot(counts, rng, b, dup)
         else:
-            ci = _boot(np.array(series[name], dtype=float), rng, b, lambda s: s.mean(axis=1))
+            ci = _boot(np.frombuffer(series[name], dtype=np.uint8).astype(float), rng, b, lambda s: s.mean(axis=1))
         out[f"{name}_lo"], out[f"{name}_hi"] = ci if ci else (None, None)
     return out
 

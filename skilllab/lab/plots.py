@@ -36,6 +36,11 @@ DECISION_COLORS = {"create": "#2b8a3e", "update": "#1971c2", "skip": "#868e96", 
                    "invalid": "#f08c00", "error": "#000000"}
 
 
+# the event columns the figures of a run read (a replay builds them a frame of these alone)
+COLUMNS = ["seq", "agent_id", "library_size", "decision", "answerable", "recall_correct", "recall_hit_at_k", "family",
+           "recall_top1"]
+
+
 def growth(events: pd.DataFrame, title: str = "Skill library growth per agent"):
     fig, ax = _axes((7, 4))
     for agent, g in events.groupby("agent_id"):

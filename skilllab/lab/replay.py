@@ -21,10 +21,9 @@ from __future__ import annotations
 import json
 import random
 import shutil
-import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,73 +39,56 @@ from ..library import Library
 from . import metrics as M
 from . import plots
 from .config import ReplayConfig
+from .eventlog import EVENT_COLUMNS, EventLog
 from .report import report
 from .rundir import RUN_SCHEMA, RunFolder, environment, utc_stamp
 
-EVENT_COLUMNS = ["seq", "session_id", "agent_id", "family", "success", "decision", "skill", "top_similarity", "bar",
-                 "library_size", "recall_top1", "recall_top1_family", "recall_correct", "llm_calls",
-                 # further columns, for analysis
-                 "started_at", "novelty", "recall_top1_similarity", "recall_hits", "recall_hit_at_k", "recall_rr",
-                 "answerable", "novel_family", "wrong_merge", "target_family", "prompt_tokens", "completion_tokens",
-                 "reason", "error",
-                 # attribution and ideal decisions (see skilllab.lab.metrics)
-                 "branch", "new_branch", "unit", "unit_family", "ideal", "actual", "decision_correct", "wrong_skip",
-                 # recall over every floor and its controls
-                 "recall_top1_score", "recall_top1_right", "seen_family", "random_right", "library_active",
-                 # what a consolidation pass after this session did (consolidate_every)
-                 "consolidation",
-                 # every hit whatever the floor, as [name, score, right family], so any floor can be re-scored
-                 "recall_all",
-                 # milliseconds the harness spent on this session (recall, distillation, bookkeeping)
-                 "loop_ms"]
+
+class _Events:
+    """``events``: a DataFrame, built from the replay's :class:`EventLog` the first time it is read."""
+
+    def __init__(self, events: pd.DataFrame | EventLog):
+        self.events = events
+
+    @property
+    def events(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = self.event_log.frame() if self.event_log is not None else pd.DataFrame(columns=EVENT_COLUMNS)
+        return self._frame
+
+    @events.setter
+    def events(self, value: pd.DataFrame | EventLog) -> None:
+        self.event_log = value if isinstance(value, EventLog) else None
+        self._frame = None if isinstance(value, EventLog) else value
 
 
-class EventRow(tuple):
-    """One event as the replay holds it: its values in :data:`EVENT_COLUMNS` order (a tuple, a
-    third of a dict's memory), read like a dict (``e["decision"]``, ``e.get(...)``, ``{**e}``)."""
+class ArmResult(_Events):
+    """One arm of a replay: its metrics, events and details. ``events`` is a DataFrame (built when
+    first read); ``event_log`` is the :class:`EventLog` it comes from, to read in passes or chunks
+    without holding every event (``None`` for a run loaded from its folder)."""
 
-    __slots__ = ()
-    _index = {c: i for i, c in enumerate(EVENT_COLUMNS)}
+    def __init__(self, name: str, metrics: dict, events: pd.DataFrame | EventLog, details: dict | None = None,
+                 curve: list | None = None):
+        super().__init__(events)
+        self.name, self.metrics, self.details, self.curve = name, metrics, details or {}, curve or []
 
-    @classmethod
-    def of(cls, d: dict) -> EventRow:
-        return cls(d.get(c) for c in EVENT_COLUMNS)
-
-    def __getitem__(self, key):  # type: ignore[override]
-        return tuple.__getitem__(self, self._index[key] if isinstance(key, str) else key)
-
-    def get(self, key: str, default=None):
-        i = self._index.get(key)
-        return default if i is None else tuple.__getitem__(self, i)
-
-    def keys(self) -> list[str]:
-        return EVENT_COLUMNS
+    def __repr__(self) -> str:
+        return f"ArmResult({self.name!r}, sessions={self.metrics.get('sessions')})"
 
 
-def _name(x):
-    """Skill, unit and family names repeat in every event: one copy each."""
-    return sys.intern(x) if isinstance(x, str) else x
+class ReplayResult(_Events):
+    """A replay: its folder (``None`` when not written), metrics, events, config, baseline arms by
+    name and details. ``events`` is a DataFrame, built from ``event_log`` when first read."""
 
+    def __init__(self, path: Path | None, metrics: dict, events: pd.DataFrame | EventLog, config: ReplayConfig,
+                 arms: dict[str, ArmResult] | None = None, details: dict | None = None):
+        super().__init__(events)
+        self.path, self.metrics, self.config = path, metrics, config
+        self.arms: dict[str, ArmResult] = arms or {}
+        self.details: dict = details or {}
 
-@dataclass
-class ArmResult:
-    """One arm of a replay: its metrics, events and (when written) folder."""
-
-    name: str
-    metrics: dict
-    events: pd.DataFrame
-    details: dict = field(default_factory=dict)
-    curve: list = field(default_factory=list)
-
-
-@dataclass
-class ReplayResult:
-    path: Path | None
-    metrics: dict
-    events: pd.DataFrame
-    config: ReplayConfig
-    arms: dict[str, ArmResult] = field(default_factory=dict)  # the baseline arms, by name
-    details: dict = field(default_factory=dict)
+    def __repr__(self) -> str:
+        return f"ReplayResult({str(self.path) if self.path else None!r}, sessions={self.metrics.get('sessions')})"
 
 
 def make_distiller(config: ReplayConfig):
@@ -160,7 +142,7 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
         arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)
                 for name in config.compare}
         main.details["embedding_ahead"] = ahead
-        result = ReplayResult(None, main.metrics, main.events, config, arms, main.details)
+        result = ReplayResult(None, main.metrics, main.event_log or main.events, config, dict(arms), main.details)
         if folder is None:
             return result
         _write(work, corpus, config, problems, main, arms)
@@ -175,21 +157,20 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
             shutil.rmtree(work, ignore_errors=True)
 
 
-def rescore(events: list[dict], floor: float) -> list[dict]:
-    """The events as a replay with recall floor ``floor`` would have logged them. Exact: the floor
-    decides which hits are shown, and nothing the distiller does depends on it."""
-    out = []
+def rescore(events: Iterable, floor: float) -> Iterator[dict]:
+    """The events as a replay with recall floor ``floor`` would have logged them, one at a time
+    (a pass over ``events``). Exact: the floor decides which hits are shown, and nothing the
+    distiller does depends on it."""
     for e in events:
         hits = [h for h in json.loads(e["recall_all"] or "[]") if h[1] >= floor]
         ranks = [i for i, h in enumerate(hits, 1) if h[2]]
         answerable = bool(e["answerable"])
-        out.append({**e, "recall_top1": hits[0][0] if hits else None,
-                    "recall_top1_similarity": hits[0][1] if hits else None,
-                    "recall_correct": bool(answerable and hits and hits[0][2]),
-                    "recall_hits": " ".join(h[0] for h in hits), "recall_hit_at_k": bool(answerable and ranks),
-                    "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0,
-                    "recall_top1_family": None})
-    return out
+        yield {**e, "recall_top1": hits[0][0] if hits else None,
+               "recall_top1_similarity": hits[0][1] if hits else None,
+               "recall_correct": bool(answerable and hits and hits[0][2]),
+               "recall_hits": " ".join(h[0] for h in hits), "recall_hit_at_k": bool(answerable and ranks),
+               "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0,
+               "recall_top1_family": None}
 
 
 PREFETCH_BATCH = 1024
@@ -239,12 +220,12 @@ def _tmpdir() -> str:
     return tempfile.mkdtemp(prefix="skilllab-replay-")
 
 
-class _Arm:
-    """What one arm's replay leaves for writing: its events, library and figures' data."""
+class _Arm(ArmResult):
+    """An arm as the replay leaves it for writing: also its library and figures' data."""
 
-    def __init__(self, name, events, lib, metrics, details, curve, sims):
-        self.name, self.events, self.lib, self.metrics = name, events, lib, metrics
-        self.details, self.curve, self.sims = details, curve, sims
+    def __init__(self, name, log, lib, metrics, details, curve, sims):
+        super().__init__(name, metrics, log, details, curve)
+        self.lib, self.sims = lib, sims
 
 
 def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold, embedder=None,
@@ -252,14 +233,16 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
     book = M.UnitBook()
     timing: Counter = Counter()
     emb_before = getattr(embedder, "seconds", 0.0)
-    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder)
+    log = EventLog()
+    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder, log)
     emb_seconds = getattr(lib.embedder, "seconds", 0.0) - emb_before
     t_metrics = time.perf_counter()
     family_of = sessions.family_of()
     units, skills = final_units(lib)
     support = step_support(units, book, sessions)
     details: dict = {}
-    metrics = M.compute(events, units, book, family_of, k=config.recall_k, wall_seconds=t_wall,
+    tally = M.Tally(events)  # one pass over the log gives every metric drawn from the events
+    metrics = M.compute(tally, units, book, family_of, k=config.recall_k, wall_seconds=t_wall,
                         embed_seconds=emb_seconds, skills=skills,
                         bootstrap=config.bootstrap, seed=config.seed, gold_actions=gold, step_support=support,
                         details=details)
@@ -271,19 +254,19 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
                                for f in floors}
     details["confusion"] = confusion(events)
     details["skill_table"] = skill_rows(lib, book)
-    df = pd.DataFrame(events, columns=EVENT_COLUMNS)
     timing["metrics"] += time.perf_counter() - t_metrics
     n = max(1, len(sessions))
     details["ms_per_session"] = {k: round(1e3 * v / n, 3) for k, v in sorted(timing.items())}
     details["ms_per_session"]["embedding (inside the others)"] = round(
         1e3 * emb_seconds / n, 3)
-    return _Arm(name, df, lib, metrics, details, M.recall_curve(events), nearest_neighbour_similarities(lib))
+    return _Arm(name, events, lib, metrics, details, tally.curve(), nearest_neighbour_similarities(lib))
 
 
 def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook, timing: Counter | None = None,
-          embedder=None):
-    """Replay ``sessions`` into a library at ``lib_root``; ``timing`` collects seconds per stage
-    (recall, search, read, decide, write, ledger, bookkeeping, consolidation)."""
+          embedder=None, log: EventLog | None = None):
+    """Replay ``sessions`` into a library at ``lib_root``, appending one event a session to ``log``
+    (a new :class:`EventLog` by default); ``timing`` collects seconds per stage (recall, search,
+    read, decide, write, ledger, bookkeeping, consolidation)."""
     timing = Counter() if timing is None else timing
     lib = Library(lib_root, embedder=embedder or config.embedder, cache_dir=config.cache_dir, index=config.index,
                   search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings,
@@ -292,7 +275,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
     agents: dict = {}
     seen: dict[str, int] = defaultdict(int)
     seen_success: set[tuple[str, str]] = set()
-    events = []
+    events = EventLog() if log is None else log
     t0 = time.perf_counter()
     iterator = sessions
     if config.progress:  # a bar on a terminal; elsewhere a line every 5% with the time left
@@ -404,10 +387,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
             t_cons = time.perf_counter()
             row["consolidation"] = _consolidate(agents, tasks, book, s) or None
             timing["consolidation"] += time.perf_counter() - t_cons
-        for key in ("family", "decision", "skill", "recall_top1", "recall_top1_family", "branch", "unit",
-                    "unit_family", "target_family", "ideal", "actual", "agent_id"):
-            row[key] = _name(row[key])
-        events.append(EventRow.of(row))
+        events.append(row)
     t_wall = time.perf_counter() - t0
     for a in agents.values():
         a.close()
@@ -447,7 +427,7 @@ def _actual(res) -> str:
     return res.decision  # gated
 
 
-def confusion(events: list[dict]) -> dict[str, dict[str, int]]:
+def confusion(events: Iterable) -> dict[str, dict[str, int]]:
     """Ideal decision (rows) against what was done (columns), over successful labelled sessions.
     ``skip``/``update`` are split by whether the unit was of the session's family."""
     table: dict[str, dict[str, int]] = {i: Counter() for i in M.IDEALS}
@@ -572,8 +552,10 @@ def _write(work: Path, corpus: Path, config: ReplayConfig, problems, main: _Arm,
     for arm, folder in [(main, work)] + [(a, work / "arms" / a.name) for a in arms.values()]:
         folder.mkdir(parents=True, exist_ok=True)
         # the same replay writes the same events.csv; the time each session took goes beside it
-        arm.events.drop(columns=["loop_ms"]).to_csv(folder / "events.csv", index=False)
-        arm.events[["seq", "session_id", "loop_ms"]].to_csv(folder / "timings.csv", index=False)
+        log = arm.event_log
+        assert log is not None
+        log.to_csv(folder / "events.csv", [c for c in EVENT_COLUMNS if c != "loop_ms"])
+        log.to_csv(folder / "timings.csv", ["seq", "session_id", "loop_ms"])
         write_json(folder / "metrics.json", arm.metrics)
         write_json(folder / "details.json", {k: v for k, v in arm.details.items()})
         write_json(folder / "nn_similarity.json", arm.sims)
@@ -581,7 +563,8 @@ def _write(work: Path, corpus: Path, config: ReplayConfig, problems, main: _Arm,
             folder / "recall_curve.csv", index=False)
         for agent_id in arm.lib.agents():
             shutil.rmtree(arm.lib.root / agent_id / "index", ignore_errors=True)  # rebuildable from the files
-    paths = plots.save_all(main.events, main.sims, work / "plots",
+    assert main.event_log is not None
+    paths = plots.save_all(main.event_log.frame(plots.COLUMNS), main.sims, work / "plots",
                            curves={"skilllab": main.curve, **{n: a.curve for n, a in arms.items()}})
     text = report(corpus, config, main.metrics, paths, main.lib.embedder.id, main.details,
                   {n: (a.metrics, a.details) for n, a in arms.items()})
