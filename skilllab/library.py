@@ -107,11 +107,17 @@ class Library:
         search: :class:`~skilllab.index.SearchSettings` (or a dict of them): the lexical share of
             the fused score and how many learned phrasings of a skill are indexed.
         read_only: open agents that never commit and never write their index to disk.
+        durable: flush each write of a skill, the intent and the ledger to the disk before it
+            counts (``fsync``), so a power loss cannot undo a write that returned. A scratch
+            library kept only as a whole (a replay's, flushed once before its run folder is named)
+            turns it off: every write stays atomic and every commit is made, only the per-write
+            flush is skipped.
     """
 
     def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
                  index: str = "hnsw", index_params: dict[str, Any] | None = None,
-                 search: SearchSettings | dict[str, Any] | None = None, read_only: bool = False):
+                 search: SearchSettings | dict[str, Any] | None = None, read_only: bool = False,
+                 durable: bool = True):
         self.root = Path(root)
         self.embedder_spec = embedder if isinstance(embedder, str) else getattr(embedder, "id", "custom")
         self._embedder = None if isinstance(embedder, str) else embedder
@@ -120,6 +126,7 @@ class Library:
         self.index_params = dict(index_params or {})
         self.search = search if isinstance(search, SearchSettings) else SearchSettings(**(search or {}))
         self.read_only = read_only
+        self.durable = durable
 
     @property
     def embedder(self) -> Any:
@@ -147,7 +154,7 @@ class Agent:
     def __init__(self, library: Library, agent_id: str):
         self.library = library
         self.id = validate_agent_id(agent_id)
-        self.store = AgentStore(library.root, self.id)
+        self.store = AgentStore(library.root, self.id, durable=library.durable)
         self.root = self.store.root
         self.read_only = library.read_only
         self.versions = Versions(self.store)
@@ -331,7 +338,8 @@ class Agent:
         """Record ``change`` as the intent, apply and commit it; the intent stays while ``record``
         still has to reach the ledger (the caller clears it), and goes at once otherwise."""
         atomic_write(self._intent_path(), json.dumps({**change.to_json(), "parent": self.store.git.head(),
-                                                      "record": record}, ensure_ascii=False))
+                                                      "record": record}, ensure_ascii=False),
+                     durable=self.library.durable)
         cid = self.store.apply(change)
         if record is None:
             self.clear_intent()
@@ -494,7 +502,7 @@ class Agent:
             path = self.store.path(SETTINGS_FILE)
             if old.novelty_bar == bar and path.exists():
                 return None
-            atomic_write(path, replace(old, novelty_bar=bar).dumps())
+            atomic_write(path, replace(old, novelty_bar=bar).dumps(), durable=self.library.durable)
             msg = f"set novelty bar {old.novelty_bar:g} -> {bar:g}" + (f": {reason}" if reason else "")
             cid = self.store.git.commit([SETTINGS_FILE], msg, when)
             self.indexer.committed()
@@ -503,7 +511,7 @@ class Agent:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(self.store.path("state/ledger.jsonl"))
+            self._ledger = Ledger(self.store.path("state/ledger.jsonl"), durable=self.library.durable)
         return self._ledger
 
     def distill(self, session: Session, distiller: Any = "extractive", *, bar: float | None = None, k: int = 5,

@@ -101,8 +101,9 @@ class Change:
 
 
 class AgentStore:
-    def __init__(self, library_root: Path, agent_id: str):
+    def __init__(self, library_root: Path, agent_id: str, *, durable: bool = True):
         self.agent_id = validate_agent_id(agent_id)
+        self.durable = durable  # each file write flushed to the disk (see Library)
         root = Path(library_root).absolute()
         self.library_root = root
         self._root_str = os.fspath(root)
@@ -181,7 +182,7 @@ class AgentStore:
         gi = self.root / ".gitignore"
         if self.git.head() is None:
             if not gi.exists():
-                atomic_write(gi, GITIGNORE)
+                atomic_write(gi, GITIGNORE, durable=self.durable)
             self.git.commit([".gitignore"], f"init agent {self.agent_id}")
 
     def exists(self) -> bool:
@@ -356,7 +357,7 @@ class AgentStore:
                 except FileNotFoundError:
                     pass
             else:
-                atomic_write(path, data)
+                atomic_write(path, data, durable=self.durable)
         for name in change.drop:
             d = self.skill_dir(name)
             if d.is_dir():

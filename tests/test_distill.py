@@ -245,7 +245,7 @@ def test_ledger_keeps_positions_and_reads_records_from_disk(tmp_path):
     led.add({"session_id": "a", "decision": "error", "attempts": 1})
     led.add({"session_id": "b", "decision": "create", "skill": "restart-pod"})
     led.add({"session_id": "a", "decision": "skip", "attempts": 2})
-    assert all(isinstance(v, tuple) for v in led._at.values())
+    assert all(isinstance(v, int) for v in led._at.values()) and len(led._start) == 2  # a slot a session
     assert led.get("a") == {"session_id": "a", "decision": "skip", "attempts": 2} and led.line_of("a") == 3
     assert led.records() == [{"session_id": "a", "decision": "skip", "attempts": 2},
                              {"session_id": "b", "decision": "create", "skill": "restart-pod"}]

@@ -521,3 +521,37 @@ def test_atomic_write_makes_a_missing_folder_and_leaves_no_temporary_file(tmp_pa
     with pytest.raises(OSError):  # a file where a folder should be: an error, nothing written
         atomic_write(tmp_path / "file" / "SKILL.md", "third")
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_a_durable_library_flushes_each_write_and_a_scratch_one_only_commits(tmp_path, monkeypatch):
+    """``durable`` (the default) flushes the intent, the skill's files and the ledger record of
+    every write to the disk; a library opened with ``durable=False`` (a replay's scratch library)
+    writes the same files, atomically, and commits the same history, without those flushes."""
+    flushed: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        flushed.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    trees = {}
+    for durable in (True, False):
+        flushed.clear()
+        lib = Library(tmp_path / str(durable), embedder="hashing", durable=durable)
+        agent = lib.agent("sre-oncall")
+        for i, day in enumerate((2, 3)):
+            agent.distill(Session.from_dict(crash(f"s{i}", day=day)))
+        # git's own files are flushed by git (dulwich); the index cache is saved once, on close
+        ours = [p for p in flushed if "/.git/" not in p and "/index/" not in p]
+        if durable:
+            assert any(p.endswith("ledger.jsonl") for p in ours)
+            assert any("/skills/" in p for p in ours) and any("intent" in Path(p).name for p in ours)
+        else:
+            assert ours == [], ours
+        root = tmp_path / str(durable) / "sre-oncall"
+        trees[durable] = ({p.relative_to(root).as_posix(): p.read_bytes() for p in (root / "skills").rglob("*")
+                           if p.is_file()}, len((root / "state" / "ledger.jsonl").read_text().splitlines()),
+                          [c.message for c in agent.store.git.log("skills")])
+        agent.close()
+    assert trees[True] == trees[False] and trees[True][1] == 2 and trees[True][2]

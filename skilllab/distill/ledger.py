@@ -1,7 +1,7 @@
 """The per-agent ledger of distilled sessions: what was decided for each ``session_id``.
 
 One JSON line per session in ``LIBRARY/<agent>/state/ledger.jsonl``, appended under the agent's
-lock and fsynced. It makes distillation idempotent: a session already in the ledger is not
+lock and fsynced (unless the library is not ``durable``). It makes distillation idempotent: a session already in the ledger is not
 distilled again, by this process or any other.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,14 @@ log = logging.getLogger(__name__)
 
 
 class Ledger:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, durable: bool = True):
         self.path = Path(path)
-        # session id -> (byte offset, length) of its latest record: the records stay on disk, so
-        # memory grows by an offset a session, not by a record
-        self._at: dict[str, tuple[int, int]] = {}
-        self._lines: dict[str, int] = {}
+        self.durable = durable
+        # session id -> slot of its latest record; a slot is the record's byte offset, length and
+        # line in three arrays. The records stay on disk: memory grows by a dict entry and 24 bytes
+        # a session, not by a record.
+        self._at: dict[str, int] = {}
+        self._start, self._length, self._line = array("q"), array("q"), array("q")
         self._size = 0
         self._count = 0
         self.bad_lines: list[int] = []  # lines that could not be read (a torn or damaged record)
@@ -32,7 +35,8 @@ class Ledger:
         if size == self._size:
             return
         if size < self._size:  # rewritten by hand: read it again from the start
-            self._at, self._lines, self._size, self._count, self.bad_lines = {}, {}, 0, 0, []
+            self._at, self._size, self._count, self.bad_lines = {}, 0, 0, []
+            self._start, self._length, self._line = array("q"), array("q"), array("q")
         with open(self.path, "rb") as fh:
             fh.seek(self._size)
             chunk = fh.read(size - self._size)
@@ -45,8 +49,14 @@ class Ledger:
             try:
                 rec = json.loads(raw.replace(b"\x00", b"").decode("utf-8"))
                 sid = rec["session_id"]
-                self._at[sid] = (start, len(raw))
-                self._lines[sid] = self._count
+                slot = self._at.get(sid)
+                if slot is None:  # a session's first record: a new slot (records() keeps this order)
+                    self._at[sid] = len(self._start)
+                    self._start.append(start)
+                    self._length.append(len(raw))
+                    self._line.append(self._count)
+                else:  # a later record of the same session wins
+                    self._start[slot], self._length[slot], self._line[slot] = start, len(raw), self._count
             except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
                 if raw.strip(b"\x00\r\n\t "):
                     self.bad_lines.append(self._count)
@@ -55,20 +65,21 @@ class Ledger:
 
     def line_of(self, session_id: str) -> int | None:
         self._refresh()
-        return self._lines.get(session_id)
+        slot = self._at.get(session_id)
+        return None if slot is None else self._line[slot]
 
-    def _load(self, at: tuple[int, int], fh: Any = None) -> dict[str, Any]:
+    def _load(self, slot: int, fh: Any = None) -> dict[str, Any]:
         if fh is None:
             with open(self.path, "rb") as f:
-                return self._load(at, f)
-        fh.seek(at[0])
-        rec: dict[str, Any] = json.loads(fh.read(at[1]).replace(b"\x00", b"").decode("utf-8"))
+                return self._load(slot, f)
+        fh.seek(self._start[slot])
+        rec: dict[str, Any] = json.loads(fh.read(self._length[slot]).replace(b"\x00", b"").decode("utf-8"))
         return rec
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         self._refresh()
-        at = self._at.get(session_id)
-        return None if at is None else self._load(at)
+        slot = self._at.get(session_id)
+        return None if slot is None else self._load(slot)
 
     def __contains__(self, session_id: str) -> bool:
         return self.get(session_id) is not None
@@ -82,7 +93,7 @@ class Ledger:
         if not self._at:
             return []
         with open(self.path, "rb") as fh:
-            return [self._load(at, fh) for at in self._at.values()]
+            return [self._load(slot, fh) for slot in self._at.values()]
 
     def add(self, record: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,5 +106,6 @@ class Ledger:
                         line = b"\n" + line
             fh.write(line)
             fh.flush()
-            os.fsync(fh.fileno())
+            if self.durable:
+                os.fsync(fh.fileno())
         self._refresh()

@@ -268,9 +268,11 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
     (a new :class:`EventLog` by default); ``timing`` collects seconds per stage (recall, search,
     read, decide, write, ledger, bookkeeping, consolidation)."""
     timing = Counter() if timing is None else timing
+    # a scratch library, kept only as a whole: no flush per write (the run folder is flushed once
+    # before it is named; an interrupted replay leaves no folder)
     lib = Library(lib_root, embedder=embedder or config.embedder, cache_dir=config.cache_dir, index=config.index,
                   search={"lexical_weight": config.lexical_weight, "phrasings": config.phrasings,
-                          "fusion": config.fusion})
+                          "fusion": config.fusion}, durable=False)
     distiller = distiller or make_distiller(config)
     agents: dict = {}
     seen: dict[str, int] = defaultdict(int)

@@ -67,6 +67,7 @@ class RunFolder:
         self.tmp.mkdir(parents=True)
 
     def commit(self) -> Path:
+        os.sync()  # every file of the run reaches the disk before the folder is given its name
         os.replace(self.tmp, self.final)
         return self.final
 
