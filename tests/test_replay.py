@@ -282,3 +282,30 @@ def test_peak_memory_of_a_child_is_its_own_not_its_parents():
     child = float(out.stdout.strip())
     del ballast
     assert parent >= 600 and 0 < child < parent - 400
+
+
+def test_a_replay_takes_each_agents_lock_once_and_gives_it_back(tmp_path, monkeypatch):
+    """The replay owns its scratch library: it takes an agent's lock from the system once, when the
+    agent's first session comes, and every write, outcome and usage flush re-enters it; the lock
+    is free when the replay ends."""
+    import filelock
+
+    taken: list[str] = []
+    real = filelock.FileLock._acquire
+
+    def acquire(self):  # the system call that takes the lock (a re-entry does not reach it)
+        taken.append(self.lock_file)
+        return real(self)
+
+    monkeypatch.setattr(filelock.FileLock, "_acquire", acquire)
+    path, scripted = tiny_corpus(tmp_path)
+    cfg = ReplayConfig(embedder="hashing", compare=(), bootstrap=0, progress=False)
+    res = run_replay(path, cfg, distiller=scripted, out=tmp_path / "run")
+    during = [f for f in taken if ".run" in f and f.endswith("/a1/.lock")]
+    # once for the loop (opening the agent and reading the final library take it too), where a lock
+    # taken at every write, outcome and flush came 15 times for these 7 sessions
+    assert 1 <= len(during) < res.metrics["sessions"] == 7
+    assert res.metrics["created"] == 2 and res.metrics["updated"] == 1
+    lock = filelock.FileLock(str(res.path / "library" / "a1" / ".lock"), timeout=0)
+    lock.acquire()  # free once the replay is over
+    lock.release()

@@ -302,11 +302,16 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         fams_of[agent_id] = (index, (index.version, book.version), skill_fams, holding)
         return skill_fams, holding
 
+    held: list = []  # agents whose lock this loop holds until it ends
+
     def test(agent, s) -> dict:
         """Before a session is distilled: the bar in force, and recall against the library as it stands."""
         t_test = time.perf_counter()
         state["t_start"] = t_test
-        agent.usage.batch_outcomes = True  # this loop owns the handle and closes it: one write a batch
+        if s.agent_id not in seen:  # this loop owns the handle and the scratch library:
+            agent.usage.batch_outcomes = True  # one usage write a batch, and
+            agent.lock().acquire()  # the agent's lock held throughout, so each write re-enters it
+            held.append(agent)
         bar = config.bar_for(seen[s.agent_id])
         if agent.settings.novelty_bar != bar:
             agent.set_novelty_bar(bar, f"schedule: bar {bar:g} from session {seen[s.agent_id]} of this agent",
@@ -327,69 +332,73 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
 
     options = DistillOptions(k=config.candidates_k, skip_above=config.skip_above,
                              failed_to_dead_ends=config.failed_to_dead_ends)
-    for seq, (s, res) in enumerate(distill_sessions(lib, iterator, distiller, options=options, agents=agents,
-                                                    before=test)):
-        t_book = time.perf_counter()
-        staged = sum(res.timings.values())
-        timing.update(res.timings)
-        timing["distill (other)"] += max(0.0, t_book - state.pop("t_distill", t_book) - staged)
-        agent = agents[s.agent_id]
-        fam = s.family
-        bar, skill_fams, all_hits, hits = state["bar"], state["skill_fams"], state["all_hits"], state["hits"]
-        holding = state["holding"]  # family -> how many active skills hold it
-        answerable = fam is not None and holding[fam] > 0
-        seen_family = fam is not None and (s.agent_id, fam) in seen_success
-        random_right = (holding[fam] / len(skill_fams)) if skill_fams and fam else 0.0
-        ranks = [i for i, h in enumerate(hits, 1) if fam in skill_fams.get(h.name, ())]
-        top = hits[0] if hits else None
-        unit = M.unit_id(res.skill, res.branch) if res.decision in ("create", "update", "skip") else None
-        unit_family = book.family(s.agent_id, unit)
-        actual = _actual(res)
-        ideal = ("keep" if answerable else "create") if (s.success and fam is not None) else None
-        correct = bool(ideal) and ((ideal == "create" and actual == "create")
-                                   or (ideal == "keep" and actual in ("update", "skip") and unit_family == fam))
-        if unit is not None:
-            book.add(s.agent_id, unit, fam, s.session_id, source=res.decision in ("create", "update"))
-        if s.success and fam is not None:
-            seen_success.add((s.agent_id, fam))
-        if config.record_outcomes and top is not None and top.name in agent:
-            agent.record_outcome(top.name, s.success, when=s.started_at)
-        target_family = unit_family if res.decision == "update" else None
-        row = {
-            "seq": seq, "session_id": s.session_id, "agent_id": s.agent_id, "family": fam, "success": s.success,
-            "decision": res.decision, "skill": res.skill, "top_similarity": res.top_similarity, "bar": bar,
-            "library_size": len(agent), "recall_top1": top.name if top else None,
-            "recall_top1_family": _fam_label(skill_fams.get(top.name)) if top else None,
-            "recall_correct": bool(answerable and top is not None and fam in skill_fams.get(top.name, ())),
-            "llm_calls": res.llm_calls, "started_at": s.started_at, "novelty": res.novelty,
-            "recall_top1_similarity": round(top.similarity, 6) if top else None,
-            "recall_hits": " ".join(h.name for h in hits), "recall_hit_at_k": bool(answerable and ranks),
-            "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0, "answerable": answerable,
-            "novel_family": fam is not None and not answerable,
-            "wrong_merge": actual == "update" and target_family is not None and target_family != fam,
-            "target_family": target_family, "prompt_tokens": res.prompt_tokens,
-            "completion_tokens": res.completion_tokens, "reason": res.reason, "error": res.error,
-            "branch": res.branch, "new_branch": bool(res.new_branch), "unit": unit, "unit_family": unit_family,
-            "ideal": ideal, "actual": actual, "decision_correct": correct,
-            "wrong_skip": actual == "skip" and unit_family is not None and unit_family != fam,
-            "recall_top1_score": round(all_hits[0].similarity, 6) if all_hits else None,
-            "recall_top1_right": bool(all_hits) and fam is not None and fam in skill_fams.get(all_hits[0].name, ()),
-            "seen_family": seen_family, "random_right": round(random_right, 6), "library_active": len(skill_fams),
-            "consolidation": None,
-            "recall_all": json.dumps([[h.name, round(h.similarity, 6), bool(fam is not None and fam in
-                                                                         skill_fams.get(h.name, ()))]
-                                      for h in all_hits]),
-            "loop_ms": None,
-        }
-        if config.consolidate_every:
-            tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
-        timing["bookkeeping"] += time.perf_counter() - t_book
-        row["loop_ms"] = round(1e3 * (time.perf_counter() - state.pop("t_start", t_book)), 3)
-        if config.consolidate_every and (seq + 1) % config.consolidate_every == 0:
-            t_cons = time.perf_counter()
-            row["consolidation"] = _consolidate(agents, tasks, book, s) or None
-            timing["consolidation"] += time.perf_counter() - t_cons
-        events.append(row)
+    try:
+        for seq, (s, res) in enumerate(distill_sessions(lib, iterator, distiller, options=options, agents=agents,
+                                                        before=test)):
+            t_book = time.perf_counter()
+            staged = sum(res.timings.values())
+            timing.update(res.timings)
+            timing["distill (other)"] += max(0.0, t_book - state.pop("t_distill", t_book) - staged)
+            agent = agents[s.agent_id]
+            fam = s.family
+            bar, skill_fams, all_hits, hits = state["bar"], state["skill_fams"], state["all_hits"], state["hits"]
+            holding = state["holding"]  # family -> how many active skills hold it
+            answerable = fam is not None and holding[fam] > 0
+            seen_family = fam is not None and (s.agent_id, fam) in seen_success
+            random_right = (holding[fam] / len(skill_fams)) if skill_fams and fam else 0.0
+            ranks = [i for i, h in enumerate(hits, 1) if fam in skill_fams.get(h.name, ())]
+            top = hits[0] if hits else None
+            unit = M.unit_id(res.skill, res.branch) if res.decision in ("create", "update", "skip") else None
+            unit_family = book.family(s.agent_id, unit)
+            actual = _actual(res)
+            ideal = ("keep" if answerable else "create") if (s.success and fam is not None) else None
+            correct = bool(ideal) and ((ideal == "create" and actual == "create")
+                                       or (ideal == "keep" and actual in ("update", "skip") and unit_family == fam))
+            if unit is not None:
+                book.add(s.agent_id, unit, fam, s.session_id, source=res.decision in ("create", "update"))
+            if s.success and fam is not None:
+                seen_success.add((s.agent_id, fam))
+            if config.record_outcomes and top is not None and top.name in agent:
+                agent.record_outcome(top.name, s.success, when=s.started_at)
+            target_family = unit_family if res.decision == "update" else None
+            row = {
+                "seq": seq, "session_id": s.session_id, "agent_id": s.agent_id, "family": fam, "success": s.success,
+                "decision": res.decision, "skill": res.skill, "top_similarity": res.top_similarity, "bar": bar,
+                "library_size": len(agent), "recall_top1": top.name if top else None,
+                "recall_top1_family": _fam_label(skill_fams.get(top.name)) if top else None,
+                "recall_correct": bool(answerable and top is not None and fam in skill_fams.get(top.name, ())),
+                "llm_calls": res.llm_calls, "started_at": s.started_at, "novelty": res.novelty,
+                "recall_top1_similarity": round(top.similarity, 6) if top else None,
+                "recall_hits": " ".join(h.name for h in hits), "recall_hit_at_k": bool(answerable and ranks),
+                "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0, "answerable": answerable,
+                "novel_family": fam is not None and not answerable,
+                "wrong_merge": actual == "update" and target_family is not None and target_family != fam,
+                "target_family": target_family, "prompt_tokens": res.prompt_tokens,
+                "completion_tokens": res.completion_tokens, "reason": res.reason, "error": res.error,
+                "branch": res.branch, "new_branch": bool(res.new_branch), "unit": unit, "unit_family": unit_family,
+                "ideal": ideal, "actual": actual, "decision_correct": correct,
+                "wrong_skip": actual == "skip" and unit_family is not None and unit_family != fam,
+                "recall_top1_score": round(all_hits[0].similarity, 6) if all_hits else None,
+                "recall_top1_right": bool(all_hits) and fam is not None and fam in skill_fams.get(all_hits[0].name, ()),
+                "seen_family": seen_family, "random_right": round(random_right, 6), "library_active": len(skill_fams),
+                "consolidation": None,
+                "recall_all": json.dumps([[h.name, round(h.similarity, 6), bool(fam is not None and fam in
+                                                                             skill_fams.get(h.name, ()))]
+                                          for h in all_hits]),
+                "loop_ms": None,
+            }
+            if config.consolidate_every:
+                tasks.setdefault(s.agent_id, {})[s.session_id] = s.task
+            timing["bookkeeping"] += time.perf_counter() - t_book
+            row["loop_ms"] = round(1e3 * (time.perf_counter() - state.pop("t_start", t_book)), 3)
+            if config.consolidate_every and (seq + 1) % config.consolidate_every == 0:
+                t_cons = time.perf_counter()
+                row["consolidation"] = _consolidate(agents, tasks, book, s) or None
+                timing["consolidation"] += time.perf_counter() - t_cons
+            events.append(row)
+    finally:
+        for a in held:
+            a.lock().release()
     t_wall = time.perf_counter() - t0
     for a in agents.values():
         a.close()
