@@ -101,3 +101,20 @@ def test_metrics_from_the_log_equal_metrics_from_the_events_in_memory():
     assert from_log["false_recall_rate"] == pytest.approx(
         sum(r["recall_top1"] is not None for r in unanswerable) / len(unanswerable))
     assert math.isclose(from_log["recall_mrr"], sum(r["recall_rr"] for r in answerable) / len(answerable))
+
+
+def test_a_closed_log_holds_no_open_file_and_can_be_appended_to_again():
+    import os
+
+    def open_on(path):
+        return [fd for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}") == str(path)]
+
+    log = EventLog()
+    for i in range(CHUNK + 1):
+        log.append(_row(i))
+    assert open_on(log.path)  # being written
+    log.close()
+    assert not open_on(log.path) and len(list(log)) == CHUNK + 1
+    log.append(_row(CHUNK + 1))
+    log.close()
+    assert [e["seq"] for e in log] == list(range(CHUNK + 2)) and not open_on(log.path)

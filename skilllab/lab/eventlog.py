@@ -68,8 +68,9 @@ class EventRow(tuple):
         return EVENT_COLUMNS
 
 
-def _close_and_remove(fh: TextIO, folder: str) -> None:
-    fh.close()
+def _close_and_remove(handle: list[TextIO], folder: str) -> None:
+    for fh in handle:
+        fh.close()
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -82,7 +83,8 @@ class EventLog(Sequence[EventRow]):
     def __init__(self, folder: str | Path | None = None):
         self._dir = tempfile.mkdtemp(prefix="skilllab-events-", dir=folder)
         self.path = Path(self._dir) / "events.jsonl"
-        self._fh = open(self.path, "w", encoding="utf-8")
+        self.path.touch()
+        self._fh: list[TextIO] = []  # the file open for appending, while the log is being written
         self._buf: list[list] = []
         self._n = 0
         self._done = weakref.finalize(self, _close_and_remove, self._fh, self._dir)
@@ -100,10 +102,20 @@ class EventLog(Sequence[EventRow]):
 
     def _spill(self) -> None:
         if self._buf:
-            self._fh.write(json.dumps(self._buf, ensure_ascii=False, separators=(",", ":")))
-            self._fh.write("\n")
+            if not self._fh:
+                self._fh.append(open(self.path, "a", encoding="utf-8"))
+            self._fh[0].write(json.dumps(self._buf, ensure_ascii=False, separators=(",", ":")))
+            self._fh[0].write("\n")
             self._buf = []
-        self._fh.flush()
+        if self._fh:
+            self._fh[0].flush()
+
+    def close(self) -> None:
+        """Write what is buffered and close the file (appending later opens it again); the log
+        stays readable. A finished replay's logs hold no open file."""
+        self._spill()
+        while self._fh:
+            self._fh.pop().close()
 
     def discard(self) -> None:
         """Remove the spool now (the log is empty afterwards)."""

@@ -142,7 +142,8 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
         arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)
                 for name in config.compare}
         main.details["embedding_ahead"] = ahead
-        result = ReplayResult(None, main.metrics, main.event_log or main.events, config, dict(arms), main.details)
+        result = ReplayResult(None, main.metrics, main.event_log if main.event_log is not None else main.events,
+                              config, dict(arms), main.details)
         if folder is None:
             return result
         _write(work, corpus, config, problems, main, arms)
@@ -399,6 +400,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
     finally:
         for a in held:
             a.lock().release()
+        events.close()
     t_wall = time.perf_counter() - t0
     for a in agents.values():
         a.close()
