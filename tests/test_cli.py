@@ -139,3 +139,30 @@ def test_reading_commands_import_no_model(tmp_path, hashing):
         modules = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "import time:" in line}
         assert "skilllab.cli" in modules  # importtime did report what was imported
         assert not {"torch", "sentence_transformers", "matplotlib", "pandas"} & modules, argv
+
+
+def test_distill_command_embeds_every_query_text_ahead_in_batches(tmp_path, capsys, monkeypatch):
+    """``skilllab distill`` with MiniLM (real) reads the corpus as a stream and embeds every task
+    (and what the distiller searches with) in one batch before the first session, into the
+    on-disk cache; the loop then looks them up. Without it, each search embedded one text."""
+    from skilllab.embed.cache import CachedEmbedder
+    from skilllab.lab.corpus_gen import generate_to_file
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=23, sessions=30)
+    tasks = {json.loads(line)["task"] for line in corpus.read_text().splitlines()}
+    monkeypatch.setenv("SKILLLAB_CACHE_DIR", str(tmp_path / "cache"))  # a cache no other test filled
+    calls: list[list[str]] = []
+    real = CachedEmbedder.embed
+
+    def embed(self, texts):
+        calls.append(list(texts))
+        return real(self, texts)
+
+    monkeypatch.setattr(CachedEmbedder, "embed", embed)
+    code, out, err = run(capsys, "distill", str(corpus), "--library", str(tmp_path / "lib"), "--embedder", "minilm")
+    assert code == 0, err
+    assert out.splitlines()[-1].startswith("30 sessions: 0 already distilled, 30 new")
+    assert tasks <= set(calls[0]) and len(calls[0]) > len(tasks)  # tasks and search texts, one batch
+    later = {t for c in calls[1:] for t in c}
+    assert tasks & later  # the loop still asks for them, and the cache answers

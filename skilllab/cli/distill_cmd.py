@@ -11,8 +11,9 @@ import sys
 from collections import Counter
 from typing import Any
 
-from ..corpus import read_corpus
-from ..distill import DistillOptions, distill_sessions, get_distiller
+from ..corpus import SortedCorpus
+from ..distill import DistillOptions, distill_sessions, get_distiller, preflight
+from ..distill.batch import embed_ahead
 from ..distill.flow import OUTCOMES
 from .common import add_json, add_library_args, bar_value, library, positive_int, print_json
 
@@ -40,7 +41,10 @@ def register(sub: Any) -> None:
 
 
 def cmd_distill(args: argparse.Namespace) -> int:
-    sessions, problems = read_corpus(args.sessions, lenient=args.lenient)
+    # a stream in started_at order: every line checked first, then each session parsed from its
+    # line when it is distilled, so memory does not grow with the transcripts
+    sessions = SortedCorpus(args.sessions, lenient=args.lenient)
+    problems = sessions.problems
     for prob in problems:
         print(f"skilllab: skipped {prob}", file=sys.stderr)
     dist = get_distiller(args.distiller, model=args.model, base_url=args.base_url, cassette=args.cassette,
@@ -49,11 +53,20 @@ def cmd_distill(args: argparse.Namespace) -> int:
                              failed_to_dead_ends=args.failed_to_dead_ends, retry_errors=args.retry_errors,
                              max_attempts=args.max_attempts)
     lib = library(args)
+    preflight(dist)  # an endpoint that cannot answer stops the run before any embedding
+    embed_ahead(lib.embedder, sessions, [dist])  # every query text in batches, into the shared cache
     agents: dict[str, Any] = {}
-    results = []
+    results = []  # kept for --json only; otherwise the counts below
+    seen = repeated = 0
+    counts: Counter[str] = Counter()
     try:
         for _s, res in distill_sessions(lib, sessions, dist, options=options, agents=agents):
-            results.append(res)
+            seen += 1
+            repeated += bool(res.repeated)
+            if not res.repeated:
+                counts[res.decision] += 1
+            if args.json:
+                results.append(res)
             if res.warning:
                 print(f"skilllab: warning: {res.warning}", file=sys.stderr)
             if not args.json:
@@ -64,15 +77,13 @@ def cmd_distill(args: argparse.Namespace) -> int:
     finally:
         for a in agents.values():
             a.close()
-    new = [r for r in results if not r.repeated]
-    counts = Counter(r.decision for r in new)
     errors = counts.get("error", 0)
     if args.json:
         print_json({"results": [r.to_dict() | {"repeated": r.repeated} for r in results], "new": dict(counts),
-                    "already_distilled": len(results) - len(new), "skipped_lines": len(problems)})
+                    "already_distilled": repeated, "skipped_lines": len(problems)})
     else:
         summary = ", ".join(f"{k} {counts.get(k, 0)}" for k in OUTCOMES)
-        print(f"{len(results)} sessions: {len(results) - len(new)} already distilled, {len(new)} new ({summary})"
+        print(f"{seen} sessions: {repeated} already distilled, {seen - repeated} new ({summary})"
               + (f"; {len(problems)} bad lines skipped" if problems else ""))
         if errors:
             print(f"skilllab: {errors} session(s) ended in error; the next run tries them again", file=sys.stderr)

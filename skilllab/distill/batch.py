@@ -9,12 +9,13 @@ replay asks recall there) and may override that session's options (a bar schedul
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ..session import Session
-from .flow import MAX_ATTEMPTS, DistillResult, distill_session
+from .flow import MAX_ATTEMPTS, DistillResult, distill_session, search_queries
 from .registry import get_distiller
 
 
@@ -41,6 +42,50 @@ class DistillOptions:
             raise ConfigError(f"k: {self.k!r} must be a whole number of at least 1")
         if not isinstance(self.max_attempts, int) or self.max_attempts < 1:
             raise ConfigError(f"max_attempts: {self.max_attempts!r} must be a whole number of at least 1")
+
+
+AHEAD_BATCH = 1024  # texts a call of the embedder when embedding ahead
+
+
+def embed_ahead(embedder: Any, sessions: Iterable[Session], distillers: Iterable[Any]) -> dict[str, Any]:
+    """Embed every query text a run over ``sessions`` will search with (each task, and what each
+    of ``distillers`` searches with for a successful session) in batches of
+    :data:`AHEAD_BATCH`, into ``embedder``'s on-disk cache, before the first session: the loop
+    then only looks vectors up, and a later run or a sweep reuses them. Does nothing for an
+    embedder without a cache (one cheaper to compute than to look up, such as ``hashing``).
+    ``sessions`` is read once (a stream is fine); memory grows by a hash a text. Returns how many
+    texts were queued, the seconds spent and the model's own seconds."""
+    if not hasattr(embedder, "cache"):
+        return {"texts": 0, "seconds": 0.0}
+    t0 = time.perf_counter()
+    before = embedder.seconds
+    dists = list(distillers)
+    seen: set[int] = set()  # hashes of the texts queued so far
+    batch: list[str] = []
+    count = 0
+
+    def add(text: str) -> None:
+        nonlocal count
+        key = hash(text)
+        if key not in seen:
+            seen.add(key)
+            batch.append(text)
+            count += 1
+            if len(batch) >= AHEAD_BATCH:
+                embedder.embed(batch)
+                batch.clear()
+
+    for s in sessions:
+        add(s.task)
+        if s.success:
+            view = s.without_labels().redacted()
+            for d in dists:
+                for q in search_queries(d, view):
+                    add(q)
+    if batch:
+        embedder.embed(batch)
+    return {"texts": count, "seconds": round(time.perf_counter() - t0, 3),
+            "model_seconds": round(embedder.seconds - before, 3)}
 
 
 def preflight(distiller: Any) -> None:

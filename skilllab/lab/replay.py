@@ -33,6 +33,7 @@ from .._fs import write_json
 from ..corpus import SortedCorpus, corpus_sha256
 from ..distill import DistillOptions, distill_sessions, get_distiller, preflight
 from ..distill.actions import step_action
+from ..distill.batch import embed_ahead
 from ..distill.transcript import find_placeholders, same_step, signature, templated
 from ..embed import get_embedder
 from ..library import Library
@@ -174,45 +175,7 @@ def rescore(events: Iterable, floor: float) -> Iterator[dict]:
                "recall_top1_family": None}
 
 
-PREFETCH_BATCH = 1024
-
-
-def prefetch(embedder, sessions, distillers) -> dict:
-    """Embed every query text the replay will ask for (each task, and what each distiller searches
-    with) in large batches before the loop, into the shared cache: the loop then only looks
-    vectors up, and a sweep reuses them. Returns how many texts and how long it took."""
-    if not hasattr(embedder, "cache"):  # an embedder cheaper to compute than to look up (hashing)
-        return {"texts": 0, "seconds": 0.0}
-    from ..distill.flow import search_queries
-
-    t0 = time.perf_counter()
-    before = embedder.seconds
-    seen: set[int] = set()  # hashes of the texts queued so far: memory stays small on long corpora
-    batch: list[str] = []
-    count = 0
-
-    def add(text: str) -> None:
-        nonlocal count
-        key = hash(text)
-        if key not in seen:
-            seen.add(key)
-            batch.append(text)
-            count += 1
-            if len(batch) >= PREFETCH_BATCH:
-                embedder.embed(batch)
-                batch.clear()
-
-    for s in sessions:
-        add(s.task)
-        if s.success:
-            view = s.without_labels().redacted()
-            for d in distillers:
-                for q in search_queries(d, view):
-                    add(q)
-    if batch:
-        embedder.embed(batch)
-    return {"texts": count, "seconds": round(time.perf_counter() - t0, 3),
-            "model_seconds": round(embedder.seconds - before, 3)}
+prefetch = embed_ahead  # the name the replay and the sweep use
 
 
 def _tmpdir() -> str:
