@@ -78,6 +78,8 @@ def test_a_failed_llm_call_is_an_error_retried_by_the_next_run(tmp_path, capsys)
     with StubOpenAI([completion(create_reply())]) as stub:
         code, out, err = run(capsys, "distill", corpus, *lib, "--base-url", stub.base_url)
     assert code == 0 and "0 already distilled, 1 new (create 1" in out
+    # the command and the loop it runs both check the endpoint first: it is asked once
+    assert [r["path"] for r in stub.requests].count("/v1/models") == 1
     rec = Library(tmp_path / "lib", embedder="hashing").agent("sre-oncall").ledger.get("s-1")
     assert rec["decision"] == "create" and rec["attempts"] == 2
     code, out, err = run(capsys, "distill", corpus, *lib, "--base-url", "http://127.0.0.1:9/v1")

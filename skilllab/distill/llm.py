@@ -117,6 +117,7 @@ class LLMDistiller:
         self.config = config or LLMConfig()
         self._client = client
         self.cassette = Cassette(self.config.cassette, self.config.cassette_mode) if self.config.cassette else None
+        self._answered = False  # the endpoint answered a preflight: later ones ask nothing
 
     @property
     def client(self) -> Any:
@@ -137,10 +138,11 @@ class LLMDistiller:
     def preflight(self) -> None:
         """One request to the endpoint's model list before the first session: a missing key, an
         unreachable endpoint or a refused key stops the run here, with one line, before anything
-        is written. Nothing is asked when every answer will come from a replaying cassette."""
+        is written. Nothing is asked when every answer will come from a replaying cassette, or
+        once the endpoint has answered (a command and the loop it runs both check first)."""
         import openai
 
-        if self.cassette is not None and self.config.cassette_mode == "replay":
+        if self._answered or (self.cassette is not None and self.config.cassette_mode == "replay"):
             return
         client = self.client  # raises ConfigError when there is no key and no local endpoint
         where = str(client.base_url).rstrip("/")
@@ -152,7 +154,8 @@ class LLMDistiller:
         except (openai.AuthenticationError, openai.PermissionDeniedError):
             raise ConfigError(f"the llm endpoint at {where} refused the API key; check OPENAI_API_KEY") from None
         except openai.APIStatusError:
-            return  # it answered: some servers have no model list, which is fine
+            pass  # it answered: some servers have no model list, which is fine
+        self._answered = True
 
     # ---- prompt ---------------------------------------------------------------------------
     def messages(self, session: Session, candidates: list[Candidate], bar: float) -> list[dict[str, Any]]:

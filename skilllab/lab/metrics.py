@@ -207,10 +207,10 @@ class Tally:
         self.dec: Counter = Counter()
         self.llm_calls = self.prompt_tokens = self.completion_tokens = 0
         self.succeeded: set[tuple[str, str]] = set()
-        self.updates = self.updates_in_place = self.wrong_merges = 0
+        self.updates = self.wrong_merges = 0
         self.novel = self.missed_novel = 0
         self.seen = self.seen_correct = self.seen_answerable = 0
-        self.una_recalled = self.una_library = 0
+        self.una_library = 0
         # per event of each group, in order: 1/0 (resampled for the intervals) or a float
         self.correct = bytearray()  # answerable: recall_correct
         self.hit_at_k = bytearray()  # answerable: recall_hit_at_k
@@ -236,8 +236,7 @@ class Tally:
             self.succeeded.add((e.get("agent_id"), fam))
         if decision == "update":
             self.updates += 1
-            if not e.get("new_branch"):
-                self.updates_in_place += 1
+            if not e.get("new_branch"):  # a new branch is not a merge
                 self.wrong_merges += bool(e.get("wrong_merge"))
         if e.get("novel_family") and e.get("success"):
             self.novel += 1
@@ -278,15 +277,17 @@ class Tally:
         n_ans, n_una = self.n_ans, self.n_una
         if not n_ans:
             return []
-        a_scores = np.frombuffer(self.ans_scores, dtype=float)
         a_right = np.frombuffer(self.ans_right, dtype=np.uint8).astype(bool)
-        u_scores = np.frombuffer(self.una_scores, dtype=float)
+        right = np.sort(np.frombuffer(self.ans_scores, dtype=float)[a_right])  # top scores of right answers
+        una = np.sort(np.frombuffer(self.una_scores, dtype=float))
         scores = sorted(set(self.ans_scores) | set(self.una_scores), reverse=True)
+        fs = np.array(scores, dtype=float)
+        # how many are at or above each floor: a binary search each, not a pass over every query
+        n_right = len(right) - np.searchsorted(right, fs, side="left")
+        n_false = len(una) - np.searchsorted(una, fs, side="left")
         pts = [(float("inf"), 0.0, 0.0)]
-        for f in scores:
-            p = float(np.sum((a_scores >= f) & a_right)) / n_ans
-            fr = float(np.sum(u_scores >= f)) / n_una if n_una else 0.0
-            pts.append((f, fr, p))
+        for f, r, u in zip(scores, n_right.tolist(), n_false.tolist()):
+            pts.append((f, u / n_una if n_una else 0.0, r / n_ans))
         return pts
 
 

@@ -138,13 +138,12 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
         gold = gold_actions(sessions)
         embedder = get_embedder(config.embedder, config.cache_dir, device=config.embed_device,
                                 batch_size=config.embed_batch_size)
-        ahead = prefetch(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
+        ahead = embed_ahead(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
         main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
         arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)
                 for name in config.compare}
         main.details["embedding_ahead"] = ahead
-        result = ReplayResult(None, main.metrics, main.event_log if main.event_log is not None else main.events,
-                              config, dict(arms), main.details)
+        result = ReplayResult(None, main.metrics, main.event_log, config, dict(arms), main.details)
         if folder is None:
             return result
         _write(work, corpus, config, problems, main, arms)
@@ -175,9 +174,6 @@ def rescore(events: Iterable, floor: float) -> Iterator[dict]:
                "recall_top1_family": None}
 
 
-prefetch = embed_ahead  # the name the replay and the sweep use
-
-
 def _tmpdir() -> str:
     import tempfile
 
@@ -197,8 +193,7 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
     book = M.UnitBook()
     timing: Counter = Counter()
     emb_before = getattr(embedder, "seconds", 0.0)
-    log = EventLog()
-    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder, log)
+    events, lib, t_wall = _loop(sessions, config, work / "library", distiller, book, timing, embedder)
     emb_seconds = getattr(lib.embedder, "seconds", 0.0) - emb_before
     t_metrics = time.perf_counter()
     family_of = sessions.family_of()
@@ -227,10 +222,10 @@ def _arm(name: str, sessions, config: ReplayConfig, work: Path, distiller, gold,
 
 
 def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.UnitBook, timing: Counter | None = None,
-          embedder=None, log: EventLog | None = None):
-    """Replay ``sessions`` into a library at ``lib_root``, appending one event a session to ``log``
-    (a new :class:`EventLog` by default); ``timing`` collects seconds per stage (recall, search,
-    read, decide, write, ledger, bookkeeping, consolidation)."""
+          embedder=None):
+    """Replay ``sessions`` into a library at ``lib_root``; returns the :class:`EventLog` of one
+    event a session, the library and the wall time. ``timing`` collects seconds per stage
+    (recall, search, read, decide, write, ledger, bookkeeping, consolidation)."""
     timing = Counter() if timing is None else timing
     # a scratch library, kept only as a whole: no flush per write (the run folder is flushed once
     # before it is named; an interrupted replay leaves no folder)
@@ -241,7 +236,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
     agents: dict = {}
     seen: dict[str, int] = defaultdict(int)
     seen_success: set[tuple[str, str]] = set()
-    events = EventLog() if log is None else log
+    events = EventLog()
     t0 = time.perf_counter()
     iterator = sessions
     if config.progress:  # a bar on a terminal; elsewhere a line every 5% with the time left

@@ -91,8 +91,9 @@ def embed_ahead(corpus: str, pts: list[tuple[dict, ReplayConfig]]) -> dict[str, 
     """Fill the shared embedding cache with every query text of every point, once per embedder
     and cache, before any point runs (run side by side, the first points would each embed the
     same texts). Returns what was embedded, by embedder."""
+    from ..distill import batch
     from ..embed import get_embedder
-    from .replay import load_sessions, make_distiller, prefetch
+    from .replay import load_sessions, make_distiller
 
     done: dict[str, dict] = {}
     for _, cfg in pts:
@@ -105,7 +106,7 @@ def embed_ahead(corpus: str, pts: list[tuple[dict, ReplayConfig]]) -> dict[str, 
             continue
         names = {c.distiller: c for c in [cfg, *(cfg.arm(n) for n in cfg.compare)] if c.distiller != "llm"}
         sessions, _ = load_sessions(Path(corpus), cfg)
-        done[key] = prefetch(embedder, sessions, [make_distiller(c) for c in names.values()])
+        done[key] = batch.embed_ahead(embedder, sessions, [make_distiller(c) for c in names.values()])
     return done
 
 
