@@ -208,11 +208,17 @@ class Runbook:
         return "\n".join([skill.description, skill.section(WHEN_TO_USE), *self.steps, branch.render(), *worked])
 
 
+_SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
+
+
 def _attrs(text: str) -> dict[str, str]:
-    try:
-        parts = shlex.split(text)
-    except ValueError:
-        parts = text.split()
+    if '"' in text or "'" in text or "\\" in text:  # quoting: the shell's rules
+        try:
+            parts = shlex.split(text)
+        except ValueError:
+            parts = text.split()
+    else:  # nothing quoted or escaped: shlex would split on its white space alone
+        parts = [p for p in _SHLEX_SPACE.split(text) if p]
     out = {}
     for p in parts:
         k, sep, v = p.partition("=")

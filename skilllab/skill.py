@@ -63,6 +63,18 @@ class Section:
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+
+def _copy_tree(obj: Any) -> Any:
+    """A deep copy of front matter (mappings, lists and scalars as YAML gives them), without
+    ``copy.deepcopy``'s memo; anything else is copied by ``copy.deepcopy``."""
+    if isinstance(obj, dict):
+        return {k: _copy_tree(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_copy_tree(v) for v in obj]
+    if obj is None or isinstance(obj, (str, int, float, bool, bytes)):
+        return obj
+    return copy.deepcopy(obj)
+
 class Skill:
     """One skill document. Build with :meth:`new` or :meth:`parse`; write with :meth:`render`."""
 
@@ -150,13 +162,13 @@ class Skill:
         return cls.parse(text, path)
 
     def copy(self) -> Skill:
-        other = Skill(copy.deepcopy(self.front), self.preamble, list(self.sections))
+        other = Skill(_copy_tree(self.front), self.preamble, list(self.sections))
         other._raw, other._snapshot = self._raw, self._snapshot
         return other
 
     # ---- rendering ------------------------------------------------------------------------
     def _state(self) -> tuple[dict[str, Any], str, tuple[Section, ...]]:
-        return (copy.deepcopy(self.front), self.preamble, tuple(self.sections))
+        return (_copy_tree(self.front), self.preamble, tuple(self.sections))
 
     @property
     def changed(self) -> bool:

@@ -89,3 +89,21 @@ def test_skipping_rules_whose_literals_are_absent_changes_nothing():
         changed += fast != t
     assert changed >= 50  # the comparison covers texts that do hold secrets
     assert MASK in R.redact("paſſword=hunter2isgood")
+
+
+def test_short_texts_are_remembered_and_redact_the_same():
+    """A short text is redacted once and then looked up (the same step or phrase comes back many
+    times as sessions are distilled); the answer is the one the rules give, and a long text is
+    never held."""
+    from skilllab.distill import redact as R
+
+    R._redact_short.cache_clear()
+    text = "psql postgres://app:hunter2isgood@db:5432/app -c 'select 1'"
+    first = R.redact(text)
+    assert first == R._redact(text) and "hunter2isgood" not in first
+    assert R.redact(text) == first
+    info = R._redact_short.cache_info()
+    assert (info.hits, info.misses, info.maxsize) == (1, 1, R.MEMO_SIZE)
+    long = "token=" + "Zx81Kq0LmNvB72hHsd0Q1a9P " * 60  # over MEMO_CHARS
+    assert len(long) > R.MEMO_CHARS and MASK in R.redact(long)
+    assert R._redact_short.cache_info().currsize == 1

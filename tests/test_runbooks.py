@@ -179,3 +179,20 @@ def test_hand_written_flat_skill_gains_a_branch_and_keeps_its_steps(agent):
     rb = Runbook.of(agent.get("crashloop-runbook"))
     assert len(rb.steps) == 3 and len(rb.branches) == 1 and rb.branches[0].key == "kubectl apply"
     assert agent.get("crashloop-runbook").items(WHAT_DIDNT) == []
+
+
+def test_branch_comments_split_as_the_shell_would():
+    """A branch's marker comment is read with the shell's word rules: unquoted text is split on
+    the shell's white space alone (a no-break space stays inside a word), quoted values keep
+    their spaces, and both read exactly as ``shlex`` reads them."""
+    import shlex
+
+    from skilllab.runbook import Runbook, _attrs
+
+    for text in ["id=pool-exhausted key=restart:deploy/api", "id=a\tkey=b\u00a0c  extra", 'id="two words" key=x',
+                 "id=a\\ b key=c", "id=a #key=b"]:
+        want = {k.strip(): v.strip() for k, sep, v in (p.partition("=") for p in shlex.split(text)) if sep}
+        assert _attrs(text) == want, text
+    assert _attrs("id=a\tkey=b\u00a0c") == {"id": "a", "key": "b\u00a0c"}
+    rb = Runbook.parse("### When pool exhausted\n<!-- skilllab:branch id=pool key=\"restart deploy\" -->\n1. `kubectl rollout restart deploy/api`\n")
+    assert (rb.branches[0].id, rb.branches[0].key) == ("pool", "restart deploy")

@@ -123,3 +123,19 @@ def test_new_skill_has_agent_skills_front_matter_and_changelog():
     s.add_source("s-000043")
     s.add_source("s-000043")
     assert s.sources == ["s-000042", "s-000043"]
+
+
+def test_a_copy_shares_nothing_a_caller_can_change():
+    """``Skill.copy`` copies the front matter all the way down (metadata, lists, YAML anchors):
+    changing the copy leaves the original, its rendering and its unchanged state as they were."""
+    from skilllab.skill import Skill
+
+    text = ("---\nname: drain-node\ndescription: Drain a node.\nallowed-tools: &t [kubectl, jq]\n"
+            "metadata:\n  skilllab.sources: s1 s2\n  owner: &o sre\n  backup: *o\n---\n\n# drain-node\n\n## Steps\n1. `kubectl drain n`\n")
+    original = Skill.parse(text)
+    twin = original.copy()
+    assert not twin.changed and twin.render() == text
+    twin.front["allowed-tools"].append("helm")
+    twin.metadata["skilllab.sources"] = "s3"
+    assert original.front["allowed-tools"] == ["kubectl", "jq"] and original.metadata["skilllab.sources"] == "s1 s2"
+    assert twin.changed and not original.changed and original.render() == text

@@ -27,6 +27,7 @@ less work, since most texts hold none of them.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -227,27 +228,61 @@ _RULE_NEEDS: list[tuple[bool, tuple[str, ...]] | None] = [
     else _NEEDS.get(kind) for kind, pattern, _r in RULES]
 
 
-def _may_match(i: int, text: str, low: str, ascii_text: bool) -> bool:
-    need = _RULE_NEEDS[i]
-    if need is None:
-        return True
-    if need[0] and not ascii_text:  # case-insensitive matching knows folds lower() does not (ſ ~ s, ı ~ i)
-        return True
-    hay = low if need[0] else text
-    return any(lit in hay for lit in need[1])
+# Each literal -> the rules that need it; rules with no literal (or a case-insensitive one, on text
+# whose folds lower() does not know) always run. A text is scanned once for each distinct literal,
+# not once a rule.
+_ALWAYS = tuple(i for i, need in enumerate(_RULE_NEEDS) if need is None)
+_FOLDED = tuple(i for i, need in enumerate(_RULE_NEEDS) if need is not None and need[0])
+_BY_LITERAL: dict[tuple[bool, str], tuple[int, ...]] = {}
+for _i, _need in enumerate(_RULE_NEEDS):
+    if _need is not None:
+        for _lit in _need[1]:
+            _BY_LITERAL[(_need[0], _lit)] = (*_BY_LITERAL.get((_need[0], _lit), ()), _i)
+_CASED = tuple((lit, rules) for (folded, lit), rules in _BY_LITERAL.items() if not folded)
+_LOWERED = tuple((lit, rules) for (folded, lit), rules in _BY_LITERAL.items() if folded)
+
+
+def _rules_for(text: str, low: str, ascii_text: bool) -> list[int]:
+    """The positions in :data:`RULES` of the rules that could match ``text``, in order. A rule's
+    substitution never makes a literal of a later rule appear (it puts the mask, which holds none,
+    between pieces of the text), so one scan before the first rule is enough."""
+    run = set(_ALWAYS)
+    if not ascii_text:  # case-insensitive matching knows folds lower() does not (ſ ~ s, ı ~ i)
+        run.update(_FOLDED)
+    for lit, rules in _CASED:
+        if lit in text:
+            run.update(rules)
+    if ascii_text:
+        for lit, rules in _LOWERED:
+            if lit in low:
+                run.update(rules)
+    return sorted(run)
 
 
 def redact(text: str, *, prefilter: bool = True) -> str:
     """``text`` with every recognised secret replaced by ``[REDACTED]``. ``prefilter=False`` runs
-    every rule's expression even where its literals are absent (the same result, slower)."""
+    every rule's expression even where its literals are absent (the same result, slower).
+
+    Short texts are remembered (the last :data:`MEMO_SIZE` of up to :data:`MEMO_CHARS`
+    characters): the same step, command or phrase is redacted again and again as a session is
+    distilled, and the result depends on the text alone."""
     if not text:
         return text
+    if prefilter and len(text) <= MEMO_CHARS:
+        return _redact_short(text)
+    return _redact(text, prefilter)
+
+
+MEMO_SIZE = 4096
+MEMO_CHARS = 1024
+
+
+def _redact(text: str, prefilter: bool = True) -> str:
     low = text.lower()
     same = len(low) == len(text)
     ascii_text = text.isascii()  # stays so: a mask is ASCII
-    for i, (_kind, pattern, repl) in enumerate(RULES):
-        if prefilter and not _may_match(i, text, low, ascii_text):
-            continue
+    for i in (_rules_for(text, low, ascii_text) if prefilter else range(len(RULES))):
+        _kind, pattern, repl = RULES[i]
         fast = _LOWER.get(i) if same else None
         if fast is not None:
             new = _sub_by_position(fast, repl, text, low)
@@ -262,6 +297,9 @@ def redact(text: str, *, prefilter: bool = True) -> str:
     text = _TOKEN.sub(lambda m: MASK if _random_token(m.group(0)) else m.group(0), text)
     text = _AFTER_ASSIGN.sub(lambda m: MASK if _high_entropy_value(m.group(1)) else m.group(0), text)
     return _secret_blocks(text)
+
+
+_redact_short = functools.lru_cache(maxsize=MEMO_SIZE)(_redact)
 
 
 def find_secrets(text: str) -> list[tuple[str, str]]:
