@@ -269,7 +269,8 @@ class Agent:
         if not len(self.index) or k <= 0:
             return []
         entries = self.index.entries
-        allow = None if include_deprecated else (lambda n: entries[n].status != "deprecated")
+        allow = None if include_deprecated or not self.index.has_deprecated() else (
+            lambda n: entries[n].status != "deprecated")
         out = []
         for name, score, own in self.index.search(text, k, allow):
             if min_similarity is not None and score < min_similarity:

@@ -31,6 +31,7 @@ import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .names import slugify
 from .skill import META_PREFIX, STEPS, WHAT_WORKED, WHEN_TO_USE, Skill
@@ -212,6 +213,12 @@ _SHLEX_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def _attrs(text: str) -> dict[str, str]:
+    """The ``key=value`` words of a branch comment, split as the shell splits them."""
+    return dict(_attrs_of(text))
+
+
+@lru_cache(maxsize=4096)  # the same comments are read each time a skill is parsed
+def _attrs_of(text: str) -> tuple[tuple[str, str], ...]:
     if '"' in text or "'" in text or "\\" in text:  # quoting: the shell's rules
         try:
             parts = shlex.split(text)
@@ -224,7 +231,7 @@ def _attrs(text: str) -> dict[str, str]:
         k, sep, v = p.partition("=")
         if sep:
             out[k.strip()] = v.strip()
-    return out
+    return tuple(out.items())
 
 
 # ---- the rules every written skill must pass -------------------------------------------------------

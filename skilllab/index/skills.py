@@ -132,6 +132,7 @@ class SkillIndex:
         self.lexical = LexicalIndex()
         self.dirty = False
         self.version = 0  # counts changes to the entries (what a caller derived from them may be stale)
+        self._deprecated = (-1, False)  # (version, whether any entry was deprecated then)
         self._vectors: dict[str, np.ndarray] = {}  # the last few query texts' vectors (they depend on the text alone)
 
     def query_vector(self, text: str) -> np.ndarray:
@@ -239,6 +240,13 @@ class SkillIndex:
             for sid in entry.sources:
                 self._owners.setdefault(sid, entry.name)
 
+    def has_deprecated(self) -> bool:
+        """Whether any skill in the index is deprecated (worked out again only after a change, so
+        a search over a library with none needs no per-document filter)."""
+        if self._deprecated[0] != self.version:
+            self._deprecated = (self.version, any(e.status == "deprecated" for e in self.entries.values()))
+        return self._deprecated[1]
+
     def owner(self, session_id: str) -> str | None:
         """The skill whose sources include ``session_id`` (kept as a map, so the lookup does not grow
         with the library)."""
@@ -259,10 +267,12 @@ class SkillIndex:
         w = self.settings.lexical_weight
         per_skill = 1 + self.settings.phrasings
         m = min(len(self.dense), k * per_skill + 10)
-        skill_ok: Callable[[str], bool] = allow or (lambda _n: True)
+        doc_ok: Callable[[str], bool] | None = None
+        if allow is not None:
+            skill_ok = allow
 
-        def doc_ok(d: str) -> bool:
-            return skill_ok(d.split(DOC_SEP, 1)[0])
+            def doc_ok(d: str) -> bool:
+                return skill_ok(d.split(DOC_SEP, 1)[0])
         dense: dict[str, float] = {}
         vec = None
         if w < 1.0:
@@ -277,7 +287,7 @@ class SkillIndex:
             if len(hit) > 2 * m:  # the best few by score, without sorting every document that shares a term
                 hit = hit[np.argpartition(-lex[hit], 2 * m)[: 2 * m]]
             hit = hit[np.argsort(-lex[hit], kind="stable")]
-            lex_top = [names[i] for i in hit if doc_ok(names[i])][:m]
+            lex_top = [names[i] for i in hit if doc_ok is None or doc_ok(names[i])][:m]
             lexical = {names[i]: float(lex[i]) for i in hit}
         candidates = set(dense) | set(lex_top)
         if lex is not None:  # dense candidates outside the lexical top still get their lexical score
