@@ -188,8 +188,9 @@ class Agent:
     def lock(self) -> FileLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
         self._check_writable()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.store.path(".lock")
+        if not self._lock.is_locked:  # held: the folder and the lock file were checked when it was taken
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.store.path(".lock")
         return self._lock
 
     def _check_writable(self) -> None:

@@ -116,6 +116,7 @@ class AgentStore:
         # before a write hashes only the files whose stat changed
         self._blob_memo: dict[str, tuple[tuple[int, int, int, int], bytes, int]] = {}
         self._tracked_memo: tuple[str, dict[str, bytes]] | None = None
+        self._file_memo: dict[str, tuple[tuple[int, int, int, int], bytes, int]] = {}  # path -> (stat, bytes, read at)
 
     # ---- paths ------------------------------------------------------------------------------
     def _check_inside(self, path: Path) -> Path:
@@ -236,7 +237,7 @@ class AgentStore:
         parsed again); every call returns a copy the caller may change."""
         path = self.skill_path(name)
         try:
-            data = path.read_bytes()
+            data = self._read_file(path)
         except FileNotFoundError:
             raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}") from None
         digest = hashlib.blake2b(data, digest_size=16).digest()
@@ -262,9 +263,29 @@ class AgentStore:
         if path.is_symlink():
             raise UnsafePath(f"{path}: is a symlink; refused")
         try:
-            return path.read_bytes()
+            return self._read_file(path)
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    def _read_file(self, path: Path) -> bytes:
+        """The bytes of a skill's file, read again only when its stat (mtime, size, inode, ctime)
+        changed since it was last read, or when it was read so soon after it was written that a
+        change in the same clock tick would not show in its stat (as :meth:`blob_ids` does)."""
+        key = os.fspath(path)
+        try:
+            st = os.stat(key)
+        except OSError:
+            self._file_memo.pop(key, None)
+            raise
+        sig = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+        memo = self._file_memo.get(key)
+        if memo is not None and memo[0] == sig and memo[2] - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+            return memo[1]
+        now = time.time_ns()
+        with open(key, "rb") as fh:
+            data = fh.read()
+        self._file_memo[key] = (sig, data, now)
+        return data
 
     def bundled_files(self, name: str) -> list[str]:
         """The files bundled with skill ``name`` besides SKILL.md and the usage sidecar, relative."""

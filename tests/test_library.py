@@ -352,3 +352,38 @@ def test_hand_edits_found_by_stat_even_racy_or_with_the_old_mtime(tmp_path, hash
     assert msg.startswith("hand edit of rotate-key, scale-out; hand removal of drain-node"), msg
     assert agent.store.hand_changes() == ([], [])
     assert agent.store.git.read("skills/rotate-key/SKILL.md", agent.store.git.head()) == target.read_bytes()
+
+
+def test_reads_see_every_change_to_a_skill_file(tmp_path, hashing):
+    """A skill's file is read again whenever its stat changed or it was read within the same clock
+    tick as its last change: an edit at once (racy), an edit of the same size with the old mtime
+    put back, a phrasings file added and removed by hand are each seen by the next read; a file
+    left alone is served from what was read (shown by what the memo holds)."""
+    import time
+
+    agent = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    agent.write(make_skill("restart-pod", "Skill restart-pod."), "create restart-pod")
+    path = agent.root / "skills" / "restart-pod" / "SKILL.md"
+    assert agent.get("restart-pod").description == "Skill restart-pod."
+    path.write_text(path.read_text().replace("Skill restart-pod.", "Skill restart-pod!"))  # at once: racy
+    assert agent.get("restart-pod").description == "Skill restart-pod!"
+    time.sleep(0.1)
+    st = path.stat()
+    assert agent.get("restart-pod").description == "Skill restart-pod!"
+    time.sleep(0.1)
+    path.write_text(path.read_text().replace("Skill restart-pod!", "Skill RESTART-pod?"))  # same size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # the old mtime back: ctime still moves
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert agent.get("restart-pod").description == "Skill RESTART-pod?"
+    phrasings = path.parent / "references" / "phrasings.md"
+    assert agent.phrasings("restart-pod") == []
+    phrasings.parent.mkdir(exist_ok=True)
+    phrasings.write_text("- the api pod keeps restarting\n")
+    assert agent.phrasings("restart-pod") == ["the api pod keeps restarting"]
+    phrasings.unlink()
+    assert agent.phrasings("restart-pod") == []
+    time.sleep(0.1)
+    agent.get("restart-pod")  # read after the racy window: from now on the memo answers
+    memo = agent.store._file_memo[os.fspath(path)]
+    agent.store._file_memo[os.fspath(path)] = (memo[0], memo[1].replace(b"RESTART-pod", b"MEMO-ED-pod"), memo[2])
+    assert agent.get("restart-pod").description == "Skill MEMO-ED-pod?"

@@ -87,14 +87,18 @@ def term_counts(texts: list[str]) -> sp.csr_matrix:
     return _vectorizer().transform(texts).tocsr()
 
 
+@lru_cache(maxsize=256)  # a session's texts are searched again after each change to the index
 def query_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
     """``(columns, counts)`` of one text, sorted by column: what :func:`term_counts` gives for it,
-    without the vectorizer's per-call cost (a search hashes one short text at a time)."""
+    without the vectorizer's per-call cost (a search hashes one short text at a time). The
+    arrays are shared (read-only): the last few texts' are kept."""
     counts = hashed_counts(tokenize(text), N_FEATURES)
     cols = np.fromiter(counts, dtype=np.int32, count=len(counts))
     vals = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
     order = np.argsort(cols, kind="stable")
-    return cols[order], vals[order]
+    cols, vals = cols[order], vals[order]
+    cols.flags.writeable = vals.flags.writeable = False
+    return cols, vals
 
 
 class LexicalIndex:
