@@ -24,6 +24,7 @@ from __future__ import annotations
 import builtins
 import json
 import logging
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -148,6 +149,49 @@ class Library:
                       and ((p / ".git").is_dir() or (p / "skills").is_dir()))
 
 
+class AgentLock:
+    """An agent's write lock: a :class:`filelock.FileLock` (one holder across processes and
+    threads), re-entered by the thread that holds it with a count of its own. Only the outermost
+    ``acquire`` and ``release`` reach the file lock, whose own re-entry walks frames and resolves
+    the path each time (the replay holds the lock throughout and re-enters it for every write and
+    outcome). A context manager, like the file lock."""
+
+    def __init__(self, path: str, timeout: float = 600):
+        self.file_lock = FileLock(path, timeout=timeout)
+        self._held = threading.local()
+
+    @property
+    def depth(self) -> int:
+        """How many times this thread holds the lock (0: not held)."""
+        return getattr(self._held, "depth", 0)
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether this thread holds the lock."""
+        return self.depth > 0
+
+    def acquire(self, timeout: float | None = None) -> AgentLock:
+        depth = self.depth
+        if depth == 0:
+            self.file_lock.acquire(timeout=timeout)
+        self._held.depth = depth + 1
+        return self
+
+    def release(self, force: bool = False) -> None:
+        depth = self.depth
+        if depth == 0:
+            return
+        self._held.depth = 0 if force else depth - 1
+        if self._held.depth == 0:
+            self.file_lock.release(force=True)
+
+    def __enter__(self) -> AgentLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 class Agent:
     """One agent's skills. Obtain it with :meth:`Library.agent`."""
 
@@ -158,7 +202,7 @@ class Agent:
         self.root = self.store.root
         self.read_only = library.read_only
         self.versions = Versions(self.store)
-        self._lock = FileLock(str(self.root / ".lock"), timeout=600)
+        self._lock = AgentLock(str(self.root / ".lock"), timeout=600)
         self._ledger: Ledger | None = None
         self._usage: UsageBook | None = None
         # the search index, kept in step with the files (see skilllab.indexing)
@@ -185,7 +229,7 @@ class Agent:
         index is first used, found by parsing the files (no embedding)."""
         return self.indexer.problems
 
-    def lock(self) -> FileLock:
+    def lock(self) -> AgentLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
         self._check_writable()
         if not self._lock.is_locked:  # held: the folder and the lock file were checked when it was taken

@@ -387,3 +387,53 @@ def test_reads_see_every_change_to_a_skill_file(tmp_path, hashing):
     memo = agent.store._file_memo[os.fspath(path)]
     agent.store._file_memo[os.fspath(path)] = (memo[0], memo[1].replace(b"RESTART-pod", b"MEMO-ED-pod"), memo[2])
     assert agent.get("restart-pod").description == "Skill MEMO-ED-pod?"
+
+
+def test_agent_lock_is_reentered_without_the_file_lock_and_excludes_other_threads(tmp_path, monkeypatch):
+    """The agent's lock reaches the file lock only at its outermost acquire and release; while one
+    thread holds it (at any depth) another thread cannot take it, and can once it is let go."""
+    import threading
+
+    import filelock
+
+    from skilllab.library import AgentLock
+
+    taken: list[str] = []
+    real = filelock.FileLock._acquire
+
+    def acquire(self):
+        taken.append(self.lock_file)
+        return real(self)
+
+    monkeypatch.setattr(filelock.FileLock, "_acquire", acquire)
+    lock = AgentLock(str(tmp_path / ".lock"))
+    with lock:
+        with lock:
+            lock.acquire()
+            assert (lock.depth, lock.is_locked, len(taken)) == (3, True, 1)
+            lock.release()
+        assert lock.depth == 1 and lock.file_lock.is_locked
+        outcome: list[str] = []
+
+        def other(timeout: float) -> None:
+            try:
+                lock.acquire(timeout=timeout)
+            except filelock.Timeout:
+                outcome.append("timed out")
+            else:
+                outcome.append(f"taken at depth {lock.depth}")
+                lock.release()
+
+        t = threading.Thread(target=other, args=(0.2,))
+        t.start()
+        t.join()
+        assert outcome == ["timed out"] and lock.depth == 1
+    assert lock.depth == 0 and not lock.file_lock.is_locked
+    t = threading.Thread(target=other, args=(5,))
+    t.start()
+    t.join()
+    assert outcome == ["timed out", "taken at depth 1"]
+    lock.acquire()
+    lock.acquire()
+    lock.release(force=True)
+    assert lock.depth == 0 and not lock.file_lock.is_locked
