@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import copy
 import re
+from functools import lru_cache
 from typing import Any
 
 from .. import phrasings as phrasings_mod
@@ -376,6 +377,7 @@ class ExtractiveDistiller:
         return new, b.id, b.title, files
 
 
+@lru_cache(maxsize=8192)  # a skill's steps are compared with every session it is a candidate for
 def _call(step: str) -> tuple[str, frozenset[str]]:
     return step_action(step).key, signature(step)
 
