@@ -67,6 +67,9 @@ class GitHistory:
         self.loose_limit, self.pack_limit, self.check_every = loose_limit, pack_limit, check_every
         self._config: Any = None  # the repository's config stack, read once per handle
         self._commits = 0  # made by this object: the loose objects are counted on the first and every check_every-th
+        # the git index as this object last wrote it, with the file's stat then: the next commit
+        # takes it from memory while the file is as it was left (reading it is O(library))
+        self._index_memo: tuple[tuple[int, int, int, int], Any] | None = None
 
     @property
     def exists(self) -> bool:
@@ -94,6 +97,7 @@ class GitHistory:
 
     def close(self) -> None:
         self._config = None
+        self._index_memo = None
         if self._repo is not None:
             self._repo.close()
             self._repo = None
@@ -204,7 +208,7 @@ class GitHistory:
         store = repo.object_store
         if self._config is None:
             self._config = repo.get_config_stack()
-        index = repo.open_index(config=self._config)
+        index = self._open_index(repo)
         changes: list[tuple[bytes, int | None, Any]] = []
         root = os.fsencode(self.root)
         for rel in paths:
@@ -237,6 +241,7 @@ class GitHistory:
         base: Any = cast(GitCommit, repo[parent]).tree if parent is not None else Tree()
         tree = commit_tree_changes(store, base, changes)
         index.write()
+        self._remember_index(index)
         ts = int(time.time() if when is None else when)
         c = GitCommit()
         c.tree, c.parents = tree, [parent] if parent is not None else []
@@ -256,6 +261,23 @@ class GitHistory:
             except HookError as exc:
                 log.warning("%s/.git: the post-commit hook failed (%s)", self.root, exc)
         return c.id.decode()
+
+    def _open_index(self, repo: Repo) -> Any:
+        """The git index: the one this object last wrote while the file's stat (mtime, size,
+        inode, ctime) is as it was left, else read from the file (another writer changed it)."""
+        memo, self._index_memo = self._index_memo, None  # a commit that fails leaves no memo
+        if memo is not None:
+            try:
+                st = os.stat(repo.index_path())
+            except OSError:
+                st = None
+            if st is not None and (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns) == memo[0]:
+                return memo[1]
+        return repo.open_index(config=self._config)
+
+    def _remember_index(self, index: Any) -> None:
+        st = os.stat(index.path)
+        self._index_memo = ((st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns), index)
 
     def log(self, path: str) -> list[Commit]:
         """Commits that touched ``path``, oldest first."""

@@ -437,3 +437,23 @@ def test_agent_lock_is_reentered_without_the_file_lock_and_excludes_other_thread
     lock.acquire()
     lock.release(force=True)
     assert lock.depth == 0 and not lock.file_lock.is_locked
+
+
+def test_a_commit_keeps_what_another_writer_staged_in_the_git_index(tmp_path, hashing):
+    """Each commit takes the git index from memory only while the file is as the last commit left
+    it: a file staged by another writer in between (here dulwich's porcelain, as a person's
+    ``git add`` would) is still staged after the next write, and the commits stay whole."""
+    from dulwich import porcelain
+
+    agent = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    agent.write(make_skill("restart-pod", "Skill restart-pod."), "create restart-pod")
+    agent.write(make_skill("rotate-key", "Skill rotate-key."), "create rotate-key")  # index from memory
+    (agent.root / "notes.txt").write_text("by hand\n")
+    porcelain.add(str(agent.root), paths=[str(agent.root / "notes.txt")])
+    agent.write(make_skill("drain-node", "Skill drain-node."), "create drain-node")
+    st = porcelain.status(str(agent.root))
+    assert st.staged["add"] == [b"notes.txt"] and st.staged["modify"] == [] and st.unstaged == []
+    head = agent.store.git.head()
+    for name in ("restart-pod", "rotate-key", "drain-node"):
+        path = f"skills/{name}/SKILL.md"
+        assert agent.store.git.read(path, head) == (agent.root / path).read_bytes()
