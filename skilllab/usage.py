@@ -129,10 +129,12 @@ class UsageBook:
 
     def reset_recent(self, name: str) -> None:
         """Forget the drift window: outcomes before a new version say nothing about it."""
-        with self.lock:
-            self.flush()
+        with self.lock:  # this skill's pending counts are added first (they came before the version)
+            pending = self._pending.pop(name, None) if not self.read_only else None
             stats = self._read(name)
-            if stats.recent and self._path(name).parent.is_dir():
+            if pending is not None:
+                stats = pending.add_to(stats)
+            if (pending is not None or stats.recent) and self._path(name).parent.is_dir():
                 stats.recent = []
                 write_json(self._path(name), stats.to_dict(), durable=False)
 

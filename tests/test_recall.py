@@ -232,3 +232,27 @@ def test_outcomes_are_batched_yet_drift_sees_every_one(tmp_path, hashing):
     agent.record_outcome("restart-pod", True)
     agent.close()  # close writes what is pending
     assert UsageStats.from_dict(json.loads(sidecar.read_text())).successes == 5
+
+
+def test_a_new_version_writes_its_own_pending_outcomes_and_leaves_the_others_batched(tmp_path, hashing):
+    """A new version of a skill starts a fresh drift window: its pending outcomes are added to its
+    totals on disk with the window emptied, and another skill's pending batch is not written."""
+    agent = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    for name in ("renew-cert", "restart-pod"):
+        agent.write(make_skill(name, f"Skill {name}."), f"create {name}")
+    agent.usage.batch_outcomes, agent.usage.max_delay = True, 3600.0
+    agent.record_outcome("renew-cert", True)
+    agent.record_outcome("renew-cert", False)
+    agent.record_outcome("restart-pod", False)
+    new = agent.get("renew-cert")
+    new.set_meta("version", str(new.version + 1))
+    new.set_list("Steps", new.items("Steps") + ["check the expiry"], numbered=True)
+    agent.write(new, "update renew-cert: new procedure")
+    cert = UsageStats.from_dict(json.loads((agent.root / "skills" / "renew-cert" / "usage.json").read_text()))
+    assert (cert.successes, cert.failures, cert.recent) == (1, 1, [])
+    assert not (agent.root / "skills" / "restart-pod" / "usage.json").exists()  # still batched
+    pod = agent.usage.get("restart-pod")
+    assert (pod.failures, pod.recent) == (1, [0])
+    agent.close()
+    pod = UsageStats.from_dict(json.loads((agent.root / "skills" / "restart-pod" / "usage.json").read_text()))
+    assert (pod.failures, pod.recent) == (1, [0])
