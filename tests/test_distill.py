@@ -255,3 +255,20 @@ def test_ledger_keeps_positions_and_reads_records_from_disk(tmp_path):
     assert len(fresh) == 2 and fresh.get("c") is None and fresh.get("b")["skill"] == "restart-pod"
     fresh.add({"session_id": "c", "decision": "skip"})
     assert Ledger(led.path).get("c") == {"session_id": "c", "decision": "skip"}
+
+
+def test_a_result_record_is_its_fields_in_order_without_warning_and_timings():
+    """The ledger record of a result is what ``dataclasses.asdict`` gives, in field order, less the
+    warning and the timings; its lists are copies."""
+    from dataclasses import asdict
+
+    from skilllab.distill.flow import DistillResult
+
+    res = DistillResult("s-1", "a1", "update", skill="drain-node", novelty=0.25, candidates=["drain-node", "cordon"],
+                        branch="b1", warning="said once", timings={"search": 0.1})
+    want = asdict(res)
+    del want["warning"], want["timings"]
+    got = res.to_dict()
+    assert list(got.items()) == list(want.items())
+    got["candidates"].append("x")
+    assert res.candidates == ["drain-node", "cordon"]

@@ -17,9 +17,10 @@ what other processes committed, so concurrent writers never lose an update.
 
 from __future__ import annotations
 
+import copy
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidName, InvalidSkill, SkilllabError, UnsafePath
@@ -70,10 +71,16 @@ class DistillResult:
     timings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("warning", None)
-        d.pop("timings", None)
-        return d
+        """The fields the ledger keeps, in order (``warning`` and ``timings`` left out); what
+        ``dataclasses.asdict`` gives, without deep-copying the timings only to drop them."""
+        out: dict[str, Any] = {}
+        for name in _RECORD_FIELDS:
+            v = getattr(self, name)
+            out[name] = v if v is None or isinstance(v, (str, int, float, bool)) else copy.deepcopy(v)
+        return out
+
+
+_RECORD_FIELDS = tuple(f.name for f in fields(DistillResult) if f.name not in ("warning", "timings"))
 
 
 MAX_ATTEMPTS = 3  # a session whose distiller failed this many times is left alone until asked again
