@@ -156,20 +156,26 @@ class LexicalIndex:
         self._mat = self._norms = self._idf_cache = None
         self._recent.clear()
 
-    def _idf(self) -> np.ndarray:
-        if self._mat is None or getattr(self, "_idf_cache", None) is None:  # recomputed after a change only
-            n = len(self._names)
-            self._idf_cache = (np.log((1.0 + n) / (1.0 + self._df)) + 1.0).astype(np.float32)
-        idf = self._idf_cache
-        assert idf is not None
+    def _idf_of(self, cols: np.ndarray) -> np.ndarray:
+        """``idf`` of the terms at ``cols`` (the formula of the module, term by term)."""
+        n = len(self._names)
+        idf: np.ndarray = (np.log((1.0 + n) / (1.0 + self._df[cols])) + 1.0).astype(np.float32)
         return idf
 
     def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """The stacked rows, their norms and an ``idf`` array that holds the weights of the terms
+        the documents use (others are 0: no document row reads them, and a query works out its own
+        terms' weights), recomputed after a change only."""
         import scipy.sparse as sp
 
-        idf = self._idf()
         if self._mat is None:
             self._mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES))
+        if self._idf_cache is None:
+            used = np.unique(self._mat.indices)
+            idf = np.zeros(N_FEATURES, dtype=np.float32)
+            idf[used] = self._idf_of(used)
+            self._idf_cache = idf
+        idf = self._idf_cache
         if self._norms is None:
             weighted = self._mat.multiply(idf[None, :]).tocsr()
             self._norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
@@ -195,8 +201,8 @@ class LexicalIndex:
         if not len(cols):
             return None
         logtf = 1.0 + np.log(counts)
-        mat, norms, idf = self._prepare()
-        w = idf[cols]
+        mat, norms, _idf = self._prepare()
+        w = self._idf_of(cols)
         qnorm = float(np.sqrt(np.sum((logtf * w) ** 2)))
         if qnorm == 0:
             return None

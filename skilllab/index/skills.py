@@ -287,8 +287,9 @@ class SkillIndex:
             if len(hit) > 2 * m:  # the best few by score, without sorting every document that shares a term
                 hit = hit[np.argpartition(-lex[hit], 2 * m)[: 2 * m]]
             hit = hit[np.argsort(-lex[hit], kind="stable")]
-            lex_top = [names[i] for i in hit if doc_ok is None or doc_ok(names[i])][:m]
-            lexical = {names[i]: float(lex[i]) for i in hit}
+            order = hit.tolist()
+            lex_top = [names[i] for i in order if doc_ok is None or doc_ok(names[i])][:m]
+            lexical = dict(zip([names[i] for i in order], lex[hit].tolist()))
         candidates = set(dense) | set(lex_top)
         if lex is not None:  # dense candidates outside the lexical top still get their lexical score
             for d in dense:

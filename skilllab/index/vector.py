@@ -115,7 +115,8 @@ class HnswIndex:
             if not allowed:
                 return []
             return _exact(q[0], allowed, self._vectors(allowed), min(k, len(allowed)))
-        return [Hit(self._name[int(lab)], _similarity(d)) for lab, d in zip(labels[0], dists[0])]
+        name = self._name  # cosine = 1 - distance, worked out in float32 as _similarity does
+        return [Hit(name[lab], sim) for lab, sim in zip(labels[0].tolist(), (1.0 - dists[0]).tolist())]
 
     def _vectors(self, names: list[str]) -> np.ndarray:
         return np.asarray(self._index.get_items([self._label[n] for n in names]), dtype=np.float32)
