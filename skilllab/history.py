@@ -60,8 +60,13 @@ class GitHistory:
     """A git repository rooted at an agent's folder."""
 
     def __init__(self, root: Path, guard: Any=None, *, loose_limit: int = LOOSE_LIMIT,
-                 pack_limit: int = PACK_LIMIT, check_every: int = CHECK_EVERY) -> None:
+                 pack_limit: int = PACK_LIMIT, check_every: int = CHECK_EVERY, durable: bool = True) -> None:
         self.root = Path(root)
+        # durable: the git index file is written (and flushed) with every commit; otherwise it is
+        # kept in memory and written when the handle closes (:meth:`flush_index`), as a scratch
+        # library needs it only when someone looks at the folder afterwards
+        self.durable = durable
+        self._index_pending: Any = None
         self._repo: Repo | None = None
         self._guard = guard  # refuses a linked .git (the agent store's path check)
         self.loose_limit, self.pack_limit, self.check_every = loose_limit, pack_limit, check_every
@@ -96,6 +101,7 @@ class GitHistory:
         return self._repo
 
     def close(self) -> None:
+        self.flush_index()
         self._config = None
         self._index_memo = None
         if self._repo is not None:
@@ -205,10 +211,18 @@ class GitHistory:
         dulwich's ``commit`` makes it, without re-reading the config or spawning a process for
         a post-commit hook that is not there (one that is there runs)."""
         repo = self.repo
-        store = repo.object_store
         if self._config is None:
             self._config = repo.get_config_stack()
         index = self._open_index(repo)
+        try:
+            return self._commit_staged(repo, index, paths, message, when)
+        except BaseException:
+            if not self.durable:  # what was staged matches the files on disk: still written on close
+                self._index_pending = index
+            raise
+
+    def _commit_staged(self, repo: Repo, index: Any, paths: list[str], message: str, when: float | None) -> str:
+        store = repo.object_store
         changes: list[tuple[bytes, int | None, Any]] = []
         root = os.fsencode(self.root)
         for rel in paths:
@@ -240,8 +254,11 @@ class GitHistory:
             parent = None
         base: Any = cast(GitCommit, repo[parent]).tree if parent is not None else Tree()
         tree = commit_tree_changes(store, base, changes)
-        index.write()
-        self._remember_index(index)
+        if self.durable:
+            index.write()
+            self._remember_index(index)
+        else:
+            self._index_pending = index
         ts = int(time.time() if when is None else when)
         c = GitCommit()
         c.tree, c.parents = tree, [parent] if parent is not None else []
@@ -265,6 +282,9 @@ class GitHistory:
     def _open_index(self, repo: Repo) -> Any:
         """The git index: the one this object last wrote while the file's stat (mtime, size,
         inode, ctime) is as it was left, else read from the file (another writer changed it)."""
+        if self._index_pending is not None:  # not durable: ours, in memory, written on close
+            index, self._index_pending = self._index_pending, None
+            return index
         memo, self._index_memo = self._index_memo, None  # a commit that fails leaves no memo
         if memo is not None:
             try:
@@ -274,6 +294,18 @@ class GitHistory:
             if st is not None and (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns) == memo[0]:
                 return memo[1]
         return repo.open_index(config=self._config)
+
+    @property
+    def index_pending(self) -> bool:
+        """Whether commits were made whose git index is not written yet (a handle that is not durable)."""
+        return self._index_pending is not None
+
+    def flush_index(self) -> None:
+        """Write the git index that commits of a handle that is not durable left in memory."""
+        index, self._index_pending = self._index_pending, None
+        if index is not None:
+            index.write()
+            self._remember_index(index)
 
     def _remember_index(self, index: Any) -> None:
         st = os.stat(index.path)

@@ -112,7 +112,8 @@ class Library:
             counts (``fsync``), so a power loss cannot undo a write that returned. A scratch
             library kept only as a whole (a replay's, flushed once before its run folder is named)
             turns it off: every write stays atomic and every commit is made, only the per-write
-            flush is skipped.
+            flush is skipped, and git's index file (staging, which only ``git status`` reads) is
+            kept in memory and written when the agent closes.
     """
 
     def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
@@ -617,6 +618,9 @@ class Agent:
         if self._usage is not None:
             self._usage.flush()
         self.flush()
+        if self.store.git.index_pending:  # a library that is not durable writes its git index now
+            with self.lock():
+                self.store.git.flush_index()
         self.store.git.close()
 
     def __enter__(self) -> Agent:

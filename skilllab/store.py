@@ -109,7 +109,7 @@ class AgentStore:
         self._root_str = os.fspath(root)
         self.root = root / self.agent_id
         self.skills_dir = self.root / "skills"
-        self.git = GitHistory(self.root, guard=self.path)
+        self.git = GitHistory(self.root, guard=self.path, durable=durable)
         self._parsed: dict[str, tuple[bytes, Skill]] = {}  # name -> (content digest, parsed skill) of its file now
         # what git's index does for ``git status``: each SKILL.md's blob id with the file's stat when
         # it was hashed, and the blob ids of the last commit (by commit), so looking for hand edits

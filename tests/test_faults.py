@@ -557,3 +557,25 @@ def test_a_durable_library_flushes_each_write_and_a_scratch_one_only_commits(tmp
                           [c.message for c in agent.store.git.log("skills")])
         agent.close()
     assert trees[True] == trees[False] and trees[True][1] == 2 and trees[True][2]
+
+
+def test_a_scratch_library_writes_its_git_index_once_on_close(tmp_path):
+    """A library that is not durable keeps the git index of its commits in memory and writes it
+    when the agent closes: until then the file is as the first commit left it; afterwards git
+    sees every committed file staged and nothing changed (``git status`` is clean)."""
+    from dulwich import porcelain
+    from dulwich.repo import Repo
+
+    agent = Library(tmp_path / "lib", embedder="hashing", durable=False).agent("sre-oncall")
+    for i, day in enumerate((2, 3, 4)):
+        agent.distill(Session.from_dict(crash(f"s{i}", day=day)))
+    root = agent.root
+    committed = {p.decode() for p, _m, _s in Repo(str(root)).object_store.iter_tree_contents(
+        Repo(str(root))[Repo(str(root)).head()].tree)}
+    on_disk_before = {p.decode() for p in Repo(str(root)).open_index()} if (root / ".git" / "index").exists() else set()
+    assert agent.store.git.index_pending and on_disk_before != committed
+    agent.close()
+    assert not agent.store.git.index_pending
+    assert {p.decode() for p in Repo(str(root)).open_index()} == committed
+    st = porcelain.status(str(root))
+    assert st.staged == {"add": [], "delete": [], "modify": []} and st.unstaged == []
