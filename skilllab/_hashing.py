@@ -7,15 +7,22 @@ own output."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 
 def hashed_counts(terms: Iterable[str], width: int) -> dict[int, int]:
     """How many times each column is hit by ``terms``."""
-    from sklearn.utils import murmurhash3_32
-
     counts: dict[int, int] = {}
     for term in terms:
-        h = int(murmurhash3_32(term, seed=0))
-        col = (2147483647 - (width - 1)) % width if h == -2147483648 else abs(h) % width
+        col = column(term, width)
         counts[col] = counts.get(col, 0) + 1
     return counts
+
+
+@lru_cache(maxsize=65536)  # a vocabulary is small next to the texts hashed
+def column(term: str, width: int) -> int:
+    """The column of one term."""
+    from sklearn.utils import murmurhash3_32
+
+    h = int(murmurhash3_32(term, seed=0))
+    return (2147483647 - (width - 1)) % width if h == -2147483648 else abs(h) % width

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +63,36 @@ class Section:
 # the C loader when PyYAML was built with libyaml (8x faster), else the pure-Python one; both safe
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+
+
+_DUMP: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 100_000, "default_flow_style": False}
+
+
+def front_matter(front: dict[str, Any]) -> str:
+    """``yaml.safe_dump(front)`` as skilllab writes front matter, put together entry by entry. A
+    block mapping is its entries one after the other, and the same name, description and
+    metadata entries come back write after write, so each entry's YAML is kept; a front matter
+    of any other shape is dumped whole."""
+    parts: list[str] = []
+    for k, v in front.items():
+        if isinstance(k, str) and isinstance(v, str):
+            parts.append(_yaml_entry(k, v))
+        elif (k == "metadata" and isinstance(v, dict) and v
+              and all(isinstance(a, str) and isinstance(b, str) for a, b in v.items())):
+            parts.append("metadata:\n" + "".join(_yaml_meta_entry(a, b) for a, b in v.items()))
+        else:
+            return str(yaml.safe_dump(front, **_DUMP))
+    return "".join(parts) if parts else str(yaml.safe_dump(front, **_DUMP))
+
+
+@functools.lru_cache(maxsize=4096)
+def _yaml_entry(key: str, value: str) -> str:
+    return str(yaml.safe_dump({key: value}, **_DUMP))
+
+
+@functools.lru_cache(maxsize=8192)
+def _yaml_meta_entry(key: str, value: str) -> str:
+    return str(yaml.safe_dump({"metadata": {key: value}}, **_DUMP))[len("metadata:\n"):]
 
 
 def _copy_tree(obj: Any) -> Any:
@@ -178,9 +209,7 @@ class Skill:
         """The document as text; identical to the parsed text when nothing changed."""
         if not self.changed:
             return self._raw  # type: ignore[return-value]
-        fm = yaml.safe_dump(
-            self.front, sort_keys=False, allow_unicode=True, width=100_000, default_flow_style=False
-        )
+        fm = front_matter(self.front)
         body = self.preamble + "".join(f"## {s.heading}\n{s.raw}" for s in self.sections)
         return f"---\n{fm}---\n{body.rstrip()}\n"
 

@@ -139,3 +139,34 @@ def test_a_copy_shares_nothing_a_caller_can_change():
     twin.metadata["skilllab.sources"] = "s3"
     assert original.front["allowed-tools"] == ["kubectl", "jq"] and original.metadata["skilllab.sources"] == "s1 s2"
     assert twin.changed and not original.changed and original.render() == text
+
+
+def test_front_matter_is_what_yaml_dumps_entry_by_entry():
+    """Front matter put together from kept entries is byte for byte what ``yaml.safe_dump`` gives for
+    the whole mapping: plain, quoted and multi-line values, keys that need quoting, long lines,
+    control characters, non-ASCII text, empty and nested metadata, lists and other shapes."""
+    import random
+
+    import yaml
+
+    from skilllab.skill import _DUMP, front_matter
+
+    pieces = ["", " lead", "trail ", "a: b", "- x", "#c", "yes", "null", "1.0", "0x1f", "multi\nline", "tab\there",
+              "é ünï 中文 😀", "'q'", '"dq"', "x" * 300, "[a]", "{b}", "@at", "`bt`", "%p", "!bang", "*star", "&amp",
+              "\u00a0nbsp", "line\n\nbreaks\n", "\x85nel", "\u2028ls", "-", "?", ":", "~", "a\\b", "2026-01-01",
+              "\x00nul", "\x1besc", "a\rb", "tail\n", "y " * 2000, "k: v\n- item", "---", "...", "metadata"]
+    rnd = random.Random(5)
+
+    def text() -> str:
+        return "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 3)))
+    fronts: list[dict] = [{}, {"name": "x", "metadata": {}}, {"name": "x", "metadata": {"a": "1"}, "n": 3},
+                          {"name": "x", "metadata": {"k": ["list"]}}, {"metadata": {"a": "b"}, "allowed-tools": []}]
+    for _ in range(1500):
+        front = {"name": text(), "description": text(), "metadata": {text(): text() for _ in range(rnd.randint(0, 6))}}
+        if rnd.random() < 0.3:
+            front["allowed-tools"] = [text() for _ in range(rnd.randint(0, 3))]
+        if rnd.random() < 0.2:
+            front[text()] = text()
+        fronts.append(front)
+    for front in fronts:
+        assert front_matter(front) == yaml.safe_dump(front, **_DUMP), front

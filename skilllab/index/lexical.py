@@ -57,17 +57,25 @@ def tokenize(text: str) -> list[str]:
     """Identifier-aware tokens: the parts of each identifier, stemmed, plus the whole identifier."""
     out: list[str] = []
     for raw in _TOKEN.findall(text):
-        parts = [p for chunk in _SPLIT.split(raw) for p in _CAMEL.split(chunk) if p]
-        words = [p.lower() for p in parts]
-        for w in words:
-            if len(w) > 1 and w not in _STOP and not w.isdigit():
-                out.append(_word_stem(w))
-        if len(words) > 1:
-            whole = raw.lower()
-            if not whole.replace(".", "").replace("-", "").isdigit():
-                # an exact compound name (an alert, a service, a tool) is strong evidence: counted twice
-                out += [whole, whole] if len(words) > 2 else [whole]
+        out += _terms(raw)
     return out
+
+
+@lru_cache(maxsize=65536)  # the same identifiers and words come back in text after text
+def _terms(raw: str) -> tuple[str, ...]:
+    """The terms of one raw token (see :func:`tokenize`)."""
+    out: list[str] = []
+    parts = [p for chunk in _SPLIT.split(raw) for p in _CAMEL.split(chunk) if p]
+    words = [p.lower() for p in parts]
+    for w in words:
+        if len(w) > 1 and w not in _STOP and not w.isdigit():
+            out.append(_word_stem(w))
+    if len(words) > 1:
+        whole = raw.lower()
+        if not whole.replace(".", "").replace("-", "").isdigit():
+            # an exact compound name (an alert, a service, a tool) is strong evidence: counted twice
+            out += [whole, whole] if len(words) > 2 else [whole]
+    return tuple(out)
 
 
 _VECTORIZER = None
