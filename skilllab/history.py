@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from dulwich.errors import ChecksumMismatch, HookError, ObjectFormatException
 from dulwich.index import cleanup_mode, index_entry_from_stat
-from dulwich.object_store import commit_tree_changes, tree_lookup_path
+from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Blob, ObjectID, Tree
 from dulwich.objects import Commit as GitCommit
 from dulwich.refs import Ref
@@ -31,6 +31,7 @@ STALE_LOCK_SECONDS = 2.0
 LOOSE_LIMIT = 6700  # git's gc.auto: loose objects that trigger packing
 PACK_LIMIT = 50  # git's gc.autoPackLimit: packs that trigger consolidating them into one
 CHECK_EVERY = 64  # commits between two counts of the loose objects
+TREES_KEPT = 256  # raw trees a history object keeps to build the next commits from
 DulwichError = (ChecksumMismatch, ObjectFormatException, OSError)
 
 COMMITTER = b"skilllab <skilllab@localhost>"
@@ -67,6 +68,10 @@ class GitHistory:
         # library needs it only when someone looks at the folder afterwards
         self.durable = durable
         self._index_pending: Any = None
+        # the raw trees this object wrote or read lately and its last commit's (id, tree): a commit
+        # rebuilds the trees on its paths from them without reading and inflating loose objects
+        self._trees: dict[bytes, bytes] = {}
+        self._last_commit: tuple[bytes, bytes] | None = None
         self._repo: Repo | None = None
         self._guard = guard  # refuses a linked .git (the agent store's path check)
         self.loose_limit, self.pack_limit, self.check_every = loose_limit, pack_limit, check_every
@@ -205,7 +210,7 @@ class GitHistory:
 
     def _commit(self, paths: list[str], message: str, when: float | None) -> str:
         """Stage ``paths`` in the index and commit a tree made from the last commit's with those
-        paths changed: only the trees on their way are rebuilt (``commit_tree_changes``), where
+        paths changed: only the trees on their way are rebuilt (:meth:`_tree_changes`), where
         committing the index would rebuild every tree of the folder, a cost that grows with the
         library. Paths are files (a directory is never passed). The commit is made here, as
         dulwich's ``commit`` makes it, without re-reading the config or spawning a process for
@@ -252,8 +257,13 @@ class GitHistory:
             parent: ObjectID | None = repo.refs[head_ref]
         except KeyError:  # the first commit
             parent = None
-        base: Any = cast(GitCommit, repo[parent]).tree if parent is not None else Tree()
-        tree = commit_tree_changes(store, base, changes)
+        if parent is None:
+            base = Tree()
+        elif self._last_commit is not None and self._last_commit[0] == parent:
+            base = self._tree(store, self._last_commit[1])
+        else:
+            base = self._tree(store, cast(GitCommit, repo[parent]).tree)
+        tree = self._tree_changes(store, base, changes).id
         if self.durable:
             index.write()
             self._remember_index(index)
@@ -272,12 +282,52 @@ class GitHistory:
               else repo.refs.add_if_new(head_ref, c.id, **reflog))
         if not ok:
             raise ValueError("HEAD moved during the commit")
+        self._last_commit = (c.id, tree)
         if os.path.exists(os.path.join(repo.controldir(), "hooks", "post-commit")):  # a hook someone installed
             try:
                 repo.hooks["post-commit"].execute()
             except HookError as exc:
                 log.warning("%s/.git: the post-commit hook failed (%s)", self.root, exc)
         return c.id.decode()
+
+    def _tree(self, store: Any, tree_id: bytes) -> Tree:
+        """A tree to change: a fresh object made from a kept raw tree, or read from the store."""
+        raw = self._trees.get(tree_id)
+        if raw is not None:
+            return cast(Tree, Tree.from_raw_string(Tree.type_num, raw, sha=ObjectID(tree_id)))
+        obj = store[tree_id]
+        if not isinstance(obj, Tree):
+            raise ValueError(f"{self.root}/.git: {tree_id.decode()} is not a tree")
+        return obj
+
+    def _tree_changes(self, store: Any, tree: Tree, changes: list[tuple[bytes, int | None, Any]]) -> Tree:
+        """``tree`` with ``changes`` (path, mode, blob id; no id: removed) made, each tree on the way
+        written and kept (what dulwich's ``commit_tree_changes`` does, without reading back the
+        subtrees it has just written)."""
+        nested: dict[bytes, list[tuple[bytes, int | None, Any]]] = {}
+        for path, mode, sha in changes:
+            head, sep, rest = path.partition(b"/")
+            if sep:
+                nested.setdefault(head, []).append((rest, mode, sha))
+            elif sha is None:
+                del tree[path]
+            else:
+                tree[path] = (cast(int, mode), sha)
+        for name, sub in nested.items():
+            try:
+                child = self._tree(store, tree[name][1])
+            except KeyError:  # a new folder
+                child = Tree()
+            child = self._tree_changes(store, child, sub)
+            if len(child) == 0:
+                del tree[name]
+            else:
+                tree[name] = (stat.S_IFDIR, child.id)
+        store.add_object(tree)
+        if len(self._trees) >= TREES_KEPT:
+            del self._trees[next(iter(self._trees))]
+        self._trees[tree.id] = tree.as_raw_string()
+        return tree
 
     def _open_index(self, repo: Repo) -> Any:
         """The git index: the one this object last wrote while the file's stat (mtime, size,
