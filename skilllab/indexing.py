@@ -40,8 +40,11 @@ class AgentIndex:
 
     def __init__(self, store: AgentStore, library: Library, *, read_only: bool,
                  lock: Callable[[], AbstractContextManager[Any]],
-                 on_new_version: Callable[[str], None] | None = None):
+                 on_new_version: Callable[[str], None] | None = None,
+                 held: Callable[[], int | None] | None = None):
         self.store = store
+        self._held = held  # the number of this process's hold of the lock (see AgentLock.held_epoch)
+        self._synced_hold: int | None = None  # that number when the index was last in step
         self.library = library
         self.read_only = read_only
         self._lock = lock
@@ -122,13 +125,24 @@ class AgentIndex:
             index.remove(name)
         index.update(changed)
         self._problems = problems
-        self.synced_head = self.store.git.head()
+        self._in_step(self.store.git.head())
         self.flush()
 
     def refresh(self) -> None:
-        """Re-sync if another process committed since this handle last looked."""
+        """Re-sync if another process committed since this handle last looked. Nothing is read
+        while this process has held the agent's lock without a break since then: no other writer
+        can have come in."""
+        hold = self._held() if self._held is not None else None
+        if hold is not None and hold == self._synced_hold:
+            return
         if self.store.git.head() != self.synced_head:
             self.sync()
+        else:
+            self._synced_hold = hold
+
+    def _in_step(self, head: str | None) -> None:
+        self.synced_head = head
+        self._synced_hold = self._held() if self._held is not None else None
 
     def after_write(self, skill: Skill) -> None:
         """Take the skill just written (and committed by this process) into the index."""
@@ -139,7 +153,7 @@ class AgentIndex:
                 and self._on_new_version is not None:
             self._on_new_version(skill.name)
         self.index.update([(skill, sha256(data + b"\0" + phr), phrasings_mod.parse(phr.decode("utf-8", "replace")))])
-        self.synced_head = self.store.git.head()
+        self._in_step(self.store.git.head())
 
     def forget(self, name: str) -> None:
         """Drop a skill this process just removed (or renamed away)."""
@@ -147,7 +161,7 @@ class AgentIndex:
 
     def committed(self) -> None:
         """This process committed a change that needs nothing in the index (settings)."""
-        self.synced_head = self.store.git.head()
+        self._in_step(self.store.git.head())
 
     def flush(self) -> None:
         """Persist the index if it changed (it is rebuildable, so this is an optimisation)."""

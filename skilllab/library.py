@@ -160,6 +160,7 @@ class AgentLock:
     def __init__(self, path: str, timeout: float = 600):
         self.file_lock = FileLock(path, timeout=timeout)
         self._held = threading.local()
+        self.epoch = 0  # counts the times the file lock was taken: a hold without a break keeps its number
 
     @property
     def depth(self) -> int:
@@ -171,10 +172,17 @@ class AgentLock:
         """Whether this thread holds the lock."""
         return self.depth > 0
 
+    @property
+    def held_epoch(self) -> int | None:
+        """The number of this thread's hold (None when it does not hold the lock): equal numbers at
+        two moments mean the lock was held throughout, so no other writer came in between."""
+        return self.epoch if self.depth > 0 else None
+
     def acquire(self, timeout: float | None = None) -> AgentLock:
         depth = self.depth
         if depth == 0:
             self.file_lock.acquire(timeout=timeout)
+            self.epoch += 1
         self._held.depth = depth + 1
         return self
 
@@ -208,7 +216,8 @@ class Agent:
         self._usage: UsageBook | None = None
         # the search index, kept in step with the files (see skilllab.indexing)
         self.indexer = AgentIndex(self.store, library, read_only=self.read_only, lock=self.lock,
-                                  on_new_version=lambda name: self.usage.reset_recent(name))
+                                  on_new_version=lambda name: self.usage.reset_recent(name),
+                                  held=lambda: self._lock.held_epoch)
 
     # ---- opening and syncing ---------------------------------------------------------------
     def open(self, create: bool = True) -> None:

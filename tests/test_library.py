@@ -457,3 +457,33 @@ def test_a_commit_keeps_what_another_writer_staged_in_the_git_index(tmp_path, ha
     for name in ("restart-pod", "rotate-key", "drain-node"):
         path = f"skills/{name}/SKILL.md"
         assert agent.store.git.read(path, head) == (agent.root / path).read_bytes()
+
+
+def test_refresh_reads_nothing_while_the_lock_is_held_and_sees_other_writers_after(tmp_path, hashing, monkeypatch):
+    """While a process holds an agent's lock without a break since its index was last in step, no
+    other writer can have committed, so refreshing reads nothing; once the lock was let go, the
+    next refresh looks at git again and takes in what another handle wrote meanwhile."""
+    from skilllab.history import GitHistory
+
+    reads: list[str] = []
+    real_head = GitHistory.head
+
+    def head(self):
+        reads.append(str(self.root))
+        return real_head(self)
+
+    monkeypatch.setattr(GitHistory, "head", head)
+    a = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    a.write(make_skill("restart-pod", "Skill restart-pod."), "create restart-pod")
+    with a.lock():
+        a.refresh()  # the first hold since the write: git is read
+        before = len(reads)
+        for _ in range(3):
+            a.refresh()
+        assert len(reads) == before
+    b = Library(tmp_path / "lib", embedder=hashing).agent("a1")
+    b.write(make_skill("rotate-key", "Skill rotate-key."), "create rotate-key")
+    with a.lock():
+        before = len(reads)
+        a.refresh()
+        assert len(reads) > before and "rotate-key" in a
