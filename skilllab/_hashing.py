@@ -19,7 +19,7 @@ def hashed_counts(terms: Iterable[str], width: int) -> dict[int, int]:
     return counts
 
 
-@lru_cache(maxsize=65536)  # a vocabulary is small next to the texts hashed
+@lru_cache(maxsize=16384)  # a vocabulary is small next to the texts hashed
 def column(term: str, width: int) -> int:
     """The column of one term."""
     from sklearn.utils import murmurhash3_32

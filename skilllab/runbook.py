@@ -217,7 +217,7 @@ def _attrs(text: str) -> dict[str, str]:
     return dict(_attrs_of(text))
 
 
-@lru_cache(maxsize=4096)  # the same comments are read each time a skill is parsed
+@lru_cache(maxsize=1024)  # the same comments are read each time a skill is parsed
 def _attrs_of(text: str) -> tuple[tuple[str, str], ...]:
     if '"' in text or "'" in text or "\\" in text:  # quoting: the shell's rules
         try:

@@ -85,12 +85,12 @@ def front_matter(front: dict[str, Any]) -> str:
     return "".join(parts) if parts else str(yaml.safe_dump(front, **_DUMP))
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _yaml_entry(key: str, value: str) -> str:
     return str(yaml.safe_dump({key: value}, **_DUMP))
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def _yaml_meta_entry(key: str, value: str) -> str:
     return str(yaml.safe_dump({"metadata": {key: value}}, **_DUMP))[len("metadata:\n"):]
 

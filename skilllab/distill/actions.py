@@ -343,7 +343,7 @@ def step_command(step: str) -> str:
     return (m.group(1) if m else step).strip()
 
 
-@functools.lru_cache(maxsize=8192)  # the same steps are classified each time a skill is judged; Action is frozen
+@functools.lru_cache(maxsize=4096)  # the same steps are classified each time a skill is judged; Action is frozen
 def step_action(step: str) -> Action:
     """Classify a runbook step as written (``cancel_reservation(reservation_id=<id>)`` or a command)."""
     cmd = step_command(step)

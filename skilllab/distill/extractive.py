@@ -377,7 +377,7 @@ class ExtractiveDistiller:
         return new, b.id, b.title, files
 
 
-@lru_cache(maxsize=8192)  # a skill's steps are compared with every session it is a candidate for
+@lru_cache(maxsize=4096)  # a skill's steps are compared with every session it is a candidate for
 def _call(step: str) -> tuple[str, frozenset[str]]:
     return step_action(step).key, signature(step)
 

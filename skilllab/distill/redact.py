@@ -273,7 +273,7 @@ def redact(text: str, *, prefilter: bool = True) -> str:
     return _redact(text, prefilter)
 
 
-MEMO_SIZE = 4096
+MEMO_SIZE = 2048
 MEMO_CHARS = 1024
 
 

@@ -61,7 +61,7 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=65536)  # the same identifiers and words come back in text after text
+@lru_cache(maxsize=16384)  # the same identifiers and words come back in text after text
 def _terms(raw: str) -> tuple[str, ...]:
     """The terms of one raw token (see :func:`tokenize`)."""
     out: list[str] = []
