@@ -67,7 +67,6 @@ class GitHistory:
         # kept in memory and written when the handle closes (:meth:`flush_index`), as a scratch
         # library needs it only when someone looks at the folder afterwards
         self.durable = durable
-        self._index_pending: Any = None
         # the raw trees this object wrote or read lately and its last commit's (id, tree): a commit
         # rebuilds the trees on its paths from them without reading and inflating loose objects
         self._trees: dict[bytes, bytes] = {}
@@ -77,9 +76,10 @@ class GitHistory:
         self.loose_limit, self.pack_limit, self.check_every = loose_limit, pack_limit, check_every
         self._config: Any = None  # the repository's config stack, read once per handle
         self._commits = 0  # made by this object: the loose objects are counted on the first and every check_every-th
-        # the git index as this object last wrote it, with the file's stat then: the next commit
-        # takes it from memory while the file is as it was left (reading it is O(library))
-        self._index_memo: tuple[tuple[int, int, int, int], Any] | None = None
+        # the git index as this object last left it, with the file's stat when it was written (None:
+        # not written yet, a handle that is not durable): the next commit takes it from memory while
+        # the file is as it was left (reading it is O(library))
+        self._index_memo: tuple[tuple[int, int, int, int] | None, Any] | None = None
 
     @property
     def exists(self) -> bool:
@@ -223,7 +223,7 @@ class GitHistory:
             return self._commit_staged(repo, index, paths, message, when)
         except BaseException:
             if not self.durable:  # what was staged matches the files on disk: still written on close
-                self._index_pending = index
+                self._index_memo = (None, index)
             raise
 
     def _commit_staged(self, repo: Repo, index: Any, paths: list[str], message: str, when: float | None) -> str:
@@ -268,7 +268,7 @@ class GitHistory:
             index.write()
             self._remember_index(index)
         else:
-            self._index_pending = index
+            self._index_memo = (None, index)
         ts = int(time.time() if when is None else when)
         c = GitCommit()
         c.tree, c.parents = tree, [parent] if parent is not None else []
@@ -330,13 +330,13 @@ class GitHistory:
         return tree
 
     def _open_index(self, repo: Repo) -> Any:
-        """The git index: the one this object last wrote while the file's stat (mtime, size,
-        inode, ctime) is as it was left, else read from the file (another writer changed it)."""
-        if self._index_pending is not None:  # not durable: ours, in memory, written on close
-            index, self._index_pending = self._index_pending, None
-            return index
+        """The git index: the one this object left unwritten (a handle that is not durable), or the
+        one it last wrote while the file's stat (mtime, size, inode, ctime) is as it was left, else
+        read from the file (another writer changed it)."""
         memo, self._index_memo = self._index_memo, None  # a commit that fails leaves no memo
         if memo is not None:
+            if memo[0] is None:  # not durable: ours, in memory, written on close
+                return memo[1]
             try:
                 st = os.stat(repo.index_path())
             except OSError:
@@ -348,12 +348,12 @@ class GitHistory:
     @property
     def index_pending(self) -> bool:
         """Whether commits were made whose git index is not written yet (a handle that is not durable)."""
-        return self._index_pending is not None
+        return self._index_memo is not None and self._index_memo[0] is None
 
     def flush_index(self) -> None:
         """Write the git index that commits of a handle that is not durable left in memory."""
-        index, self._index_pending = self._index_pending, None
-        if index is not None:
+        if self.index_pending:
+            index = cast(tuple[None, Any], self._index_memo)[1]
             index.write()
             self._remember_index(index)
 

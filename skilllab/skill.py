@@ -63,8 +63,6 @@ class Section:
 # the C loader when PyYAML was built with libyaml (8x faster), else the pure-Python one; both safe
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-
 _DUMP: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 100_000, "default_flow_style": False}
 
 
@@ -105,6 +103,7 @@ def _copy_tree(obj: Any) -> Any:
     if obj is None or isinstance(obj, (str, int, float, bool, bytes)):
         return obj
     return copy.deepcopy(obj)
+
 
 class Skill:
     """One skill document. Build with :meth:`new` or :meth:`parse`; write with :meth:`render`."""

@@ -28,6 +28,19 @@ from .skill import Skill
 
 SKILL_FILE = "SKILL.md"
 RACY_NS = 50_000_000  # a file hashed within 50 ms of its last change is hashed again next time
+
+
+def _stat_sig(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+
+
+def _still_valid(memo: tuple[tuple[int, int, int, int], Any, int] | None, st: os.stat_result) -> bool:
+    """Whether what was kept of a file (its stat signature, what was read, when it was read) still
+    holds: the stat is the same and the read came after the file's last change by more than
+    :data:`RACY_NS` (a change in the same clock tick would not show in the stat: git's "racily
+    clean")."""
+    return (memo is not None and memo[0] == _stat_sig(st)
+            and memo[2] - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS)
 _BUNDLED_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -277,14 +290,13 @@ class AgentStore:
         except OSError:
             self._file_memo.pop(key, None)
             raise
-        sig = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
         memo = self._file_memo.get(key)
-        if memo is not None and memo[0] == sig and memo[2] - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+        if memo is not None and _still_valid(memo, st):
             return memo[1]
         now = time.time_ns()
         with open(key, "rb") as fh:
             data = fh.read()
-        self._file_memo[key] = (sig, data, now)
+        self._file_memo[key] = (_stat_sig(st), data, now)
         return data
 
     def bundled_files(self, name: str) -> list[str]:
@@ -456,9 +468,8 @@ class AgentStore:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            sig = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
             memo = seen.get(name)
-            if memo is not None and memo[0] == sig and memo[2] - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+            if memo is not None and _still_valid(memo, st):
                 out[name] = memo[1]
                 continue
             try:
@@ -466,7 +477,7 @@ class AgentStore:
                     blob = git_blob_id(fh.read())
             except FileNotFoundError:
                 continue
-            seen[name] = (sig, blob, now)
+            seen[name] = (_stat_sig(st), blob, now)
             out[name] = blob
         for name in [n for n in seen if n not in out]:
             del seen[name]

@@ -119,7 +119,6 @@ class LexicalIndex:
         self._df = np.zeros(N_FEATURES, dtype=np.int32)
         self._mat: sp.csr_matrix | None = None
         self._norms: np.ndarray | None = None
-        self._idf_cache: np.ndarray | None = None
         self._recent: dict[str, np.ndarray | None] = {}  # the last few queries' scores, until a change
 
     def __len__(self) -> int:
@@ -147,7 +146,7 @@ class LexicalIndex:
                 self._names.append(name)
                 self._rows.append(row)
             self._df[row.indices] += 1
-        self._mat = self._norms = self._idf_cache = None
+        self._mat = self._norms = None
         self._recent.clear()
 
     def remove(self, name: str) -> None:
@@ -161,7 +160,7 @@ class LexicalIndex:
             self._pos[self._names[i]] = i
         self._names.pop()
         self._rows.pop()
-        self._mat = self._norms = self._idf_cache = None
+        self._mat = self._norms = None
         self._recent.clear()
 
     def _idf_of(self, cols: np.ndarray) -> np.ndarray:
@@ -170,24 +169,20 @@ class LexicalIndex:
         idf: np.ndarray = (np.log((1.0 + n) / (1.0 + self._df[cols])) + 1.0).astype(np.float32)
         return idf
 
-    def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
-        """The stacked rows, their norms and an ``idf`` array that holds the weights of the terms
-        the documents use (others are 0: no document row reads them, and a query works out its own
-        terms' weights), recomputed after a change only."""
+    def _prepare(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The stacked rows and their idf-weighted norms, worked out again after a change only
+        (idf for the terms the documents use: a query works out its own terms' weights)."""
         import scipy.sparse as sp
 
         if self._mat is None:
             self._mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES))
-        if self._idf_cache is None:
+        if self._norms is None:
             used = np.unique(self._mat.indices)
             idf = np.zeros(N_FEATURES, dtype=np.float32)
             idf[used] = self._idf_of(used)
-            self._idf_cache = idf
-        idf = self._idf_cache
-        if self._norms is None:
             weighted = self._mat.multiply(idf[None, :]).tocsr()
             self._norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
-        return self._mat, self._norms, idf
+        return self._mat, self._norms
 
     def query(self, text: str) -> np.ndarray | None:
         """The cosine score of ``text`` against every document, in the order of :meth:`names_in_order`
@@ -209,7 +204,7 @@ class LexicalIndex:
         if not len(cols):
             return None
         logtf = 1.0 + np.log(counts)
-        mat, norms, _idf = self._prepare()
+        mat, norms = self._prepare()
         w = self._idf_of(cols)
         qnorm = float(np.sqrt(np.sum((logtf * w) ** 2)))
         if qnorm == 0:
