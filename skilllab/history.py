@@ -18,9 +18,10 @@ from typing import Any, cast
 
 from dulwich.errors import ChecksumMismatch, HookError, ObjectFormatException
 from dulwich.index import cleanup_mode, index_entry_from_stat
-from dulwich.object_store import tree_lookup_path
-from dulwich.objects import Blob, ObjectID, Tree
+from dulwich.object_store import BaseObjectStore, OverlayObjectStore, tree_lookup_path
+from dulwich.objects import Blob, ObjectID, RawObjectID, ShaFile, Tree, sha_to_hex
 from dulwich.objects import Commit as GitCommit
+from dulwich.reflog import format_reflog_line
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -32,6 +33,8 @@ LOOSE_LIMIT = 6700  # git's gc.auto: loose objects that trigger packing
 PACK_LIMIT = 50  # git's gc.autoPackLimit: packs that trigger consolidating them into one
 CHECK_EVERY = 64  # commits between two counts of the loose objects
 TREES_KEPT = 256  # raw trees a history object keeps to build the next commits from
+PENDING_LIMIT = 4096  # objects a handle that is not durable keeps in memory before it writes them
+LOOSE_AT_MOST = 32  # fewer pending objects than this are written loose, not as a pack of their own
 DulwichError = (ChecksumMismatch, ObjectFormatException, OSError)
 
 COMMITTER = b"skilllab <skilllab@localhost>"
@@ -44,6 +47,40 @@ state/
 *.tmp
 usage.json
 """
+
+
+class PendingObjects(BaseObjectStore):
+    """Objects committed by a handle that is not durable and not written to the disk yet, kept
+    raw (read through an overlay on the repository's own store, so every read sees them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: dict[bytes, tuple[int, bytes]] = {}
+
+    def _hex(self, sha: ObjectID | RawObjectID | bytes) -> bytes:
+        return sha_to_hex(RawObjectID(sha)) if len(sha) == 20 else bytes(sha)
+
+    def add_object(self, obj: ShaFile) -> None:
+        self.raw[obj.id] = (obj.type_num, obj.as_raw_string())
+
+    def get_raw(self, name: ObjectID | RawObjectID) -> tuple[int, bytes]:
+        return self.raw[self._hex(name)]
+
+    def contains_loose(self, sha: ObjectID | RawObjectID) -> bool:
+        return self._hex(sha) in self.raw
+
+    def contains_packed(self, sha: ObjectID | RawObjectID) -> bool:
+        return False
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(list(self.raw))
+
+    @property
+    def packs(self) -> list[Any]:
+        return []
+
+    def objects(self) -> list[ShaFile]:
+        return [ShaFile.from_raw_string(t, raw, sha=ObjectID(sha)) for sha, (t, raw) in self.raw.items()]
 
 
 @dataclass(frozen=True)
@@ -63,10 +100,17 @@ class GitHistory:
     def __init__(self, root: Path, guard: Any=None, *, loose_limit: int = LOOSE_LIMIT,
                  pack_limit: int = PACK_LIMIT, check_every: int = CHECK_EVERY, durable: bool = True) -> None:
         self.root = Path(root)
-        # durable: the git index file is written (and flushed) with every commit; otherwise it is
-        # kept in memory and written when the handle closes (:meth:`flush_index`), as a scratch
-        # library needs it only when someone looks at the folder afterwards
+        # durable: every commit is written as it is made. Otherwise (a scratch library) commits made
+        # while the agent's lock is held without a break are kept in memory, objects and HEAD, and
+        # written when the lock is let go, when the handle closes or every PENDING_LIMIT objects
+        # (:meth:`flush`): objects first, as one pack, then HEAD, so the repository on disk is
+        # whole at every moment. Git's index file is written when the handle closes
+        # (:meth:`flush_index`): only ``git status`` reads it.
         self.durable = durable
+        self._pending: PendingObjects | None = None  # the overlay's memory (a handle that is not durable)
+        self._disk_store: Any = None  # the repository's own object store
+        # the commits kept in memory, oldest first: (parent, id, time, message) for HEAD and its reflog
+        self._pending_commits: list[tuple[bytes | None, bytes, int, bytes]] = []
         # the raw trees this object wrote or read lately and its last commit's (id, tree): a commit
         # rebuilds the trees on its paths from them without reading and inflating loose objects
         self._trees: dict[bytes, bytes] = {}
@@ -103,17 +147,30 @@ class GitHistory:
             # commit and, past gc.auto, repacks the whole history in memory in the commit's path.
             # Packing is scheduled here instead (:meth:`maintain`): incremental and bounded.
             self._repo._autogc_disabled = True  # type: ignore[attr-defined]
+            self._disk_store = self._repo.object_store
+            if not self.durable:  # reads see the objects kept in memory first, then the disk's
+                self._pending = PendingObjects()
+                self._repo.object_store = cast(Any, OverlayObjectStore([self._pending, self._disk_store],
+                                                                       add_store=self._pending))
         return self._repo
 
     def close(self) -> None:
-        self.flush_index()
-        self._config = None
-        self._index_memo = None
-        if self._repo is not None:
-            self._repo.close()
-            self._repo = None
+        try:
+            self.flush()
+            self.flush_index()
+        finally:
+            self._config = None
+            self._index_memo = None
+            self._pending_commits = []
+            if self._repo is not None:
+                self._repo.object_store = self._disk_store
+                self._repo.close()
+                self._repo = None
+                self._pending = self._disk_store = None
 
     def head(self) -> str | None:
+        if self._pending_commits:
+            return self._pending_commits[-1][1].decode()
         if self._repo is None and not self.exists:
             return None
         try:
@@ -195,7 +252,7 @@ class GitHistory:
         into one new pack; past ``pack_limit`` packs, consolidate the packs into one (rare: once
         every ``loose_limit * pack_limit`` objects). Nothing is pruned: every commit stays
         reachable. A kill midway leaves objects both packed and loose, which git reads fine."""
-        store = self.repo.object_store
+        store = self.objects_on_disk
         done = {"loose_packed": 0, "packs_consolidated": 0}
         try:
             if store.count_loose_objects() >= self.loose_limit:
@@ -253,10 +310,13 @@ class GitHistory:
             index[key] = index_entry_from_stat(st, blob.id, mode=mode)
             changes.append((key, mode, blob.id))
         head_ref = Ref(b"HEAD")
-        try:
-            parent: ObjectID | None = repo.refs[head_ref]
-        except KeyError:  # the first commit
-            parent = None
+        if self._pending_commits:
+            parent: ObjectID | None = ObjectID(self._pending_commits[-1][1])
+        else:
+            try:
+                parent = repo.refs[head_ref]
+            except KeyError:  # the first commit
+                parent = None
         if parent is None:
             base = Tree()
         elif self._last_commit is not None and self._last_commit[0] == parent:
@@ -277,18 +337,79 @@ class GitHistory:
         c.author_timezone = c.commit_timezone = 0
         c.message = message.encode("utf-8")
         store.add_object(c)
-        reflog = {"message": b"commit: " + c.message, "committer": COMMITTER, "timestamp": ts, "timezone": 0}
-        ok = (repo.refs.set_if_equals(head_ref, parent, c.id, **reflog) if parent is not None
-              else repo.refs.add_if_new(head_ref, c.id, **reflog))
-        if not ok:
-            raise ValueError("HEAD moved during the commit")
         self._last_commit = (c.id, tree)
+        if self.durable:
+            self._set_head(repo, parent, c.id, c.message, ts)
+        else:  # kept in memory with its objects until the lock is let go (see __init__)
+            self._pending_commits.append((parent, c.id, ts, c.message))
+            if len(cast(PendingObjects, self._pending).raw) >= PENDING_LIMIT:
+                self.flush()
         if os.path.exists(os.path.join(repo.controldir(), "hooks", "post-commit")):  # a hook someone installed
+            self.flush()  # it reads the repository as git would
             try:
                 repo.hooks["post-commit"].execute()
             except HookError as exc:
                 log.warning("%s/.git: the post-commit hook failed (%s)", self.root, exc)
         return c.id.decode()
+
+    @staticmethod
+    def _set_head(repo: Repo, old: ObjectID | None, new: ObjectID, message: bytes, ts: int) -> None:
+        head_ref, line = Ref(b"HEAD"), b"commit: " + message
+        ok = (repo.refs.set_if_equals(head_ref, old, new, message=line, committer=COMMITTER, timestamp=ts, timezone=0)
+              if old is not None else
+              repo.refs.add_if_new(head_ref, new, message=line, committer=COMMITTER, timestamp=ts, timezone=0))
+        if not ok:
+            raise ValueError("HEAD moved during the commit")
+
+    @property
+    def objects_on_disk(self) -> Any:
+        """The repository's own object store: without what a handle that is not durable keeps in
+        memory (its reads go through an overlay of both)."""
+        _ = self.repo  # opened, or created, first
+        return self._disk_store
+
+    @property
+    def pending(self) -> bool:
+        """Whether commits are kept in memory, not yet written (a handle that is not durable)."""
+        return bool(self._pending_commits)
+
+    def pending_objects(self) -> list[bytes]:
+        """Ids of the objects kept in memory (a handle that is not durable), not yet on disk."""
+        return list(self._pending.raw) if self._pending is not None else []
+
+    def flush(self) -> None:
+        """Write the commits a handle that is not durable keeps in memory: their objects, as one
+        pack (loose when they are few), then HEAD, then a reflog line for each commit, as a commit
+        at a time would have written them. Called with the agent's lock held (before it is let
+        go, and when the handle closes); nothing to do on a durable handle."""
+        commits = self._pending_commits
+        if not commits or self._pending is None or self._repo is None:
+            return
+        repo, pending = self._repo, self._pending
+        try:
+            objects = pending.objects()
+            if len(objects) < LOOSE_AT_MOST:
+                for obj in objects:
+                    self._disk_store.add_object(obj)
+            else:
+                self._disk_store.add_objects([(obj, None) for obj in objects])
+            old, new = commits[0][0], commits[-1][1]
+            head_ref = Ref(b"HEAD")
+            ok = (repo.refs.set_if_equals(head_ref, ObjectID(old), ObjectID(new)) if old is not None
+                  else repo.refs.add_if_new(head_ref, ObjectID(new)))
+            if not ok:
+                raise ValueError("HEAD moved while commits were kept in memory")
+            branch = repo.refs.follow(head_ref)[0][-1].decode()
+            reflog = os.path.join(repo.controldir(), "logs", *branch.split("/"))
+            os.makedirs(os.path.dirname(reflog), exist_ok=True)
+            with open(reflog, "ab") as fh:
+                fh.write(b"".join(format_reflog_line(parent, cid, COMMITTER, ts, 0, b"commit: " + message) + b"\n"
+                                  for parent, cid, ts, message in commits))
+        except (*DulwichError, zlib.error, ValueError, KeyError) as exc:
+            raise SkilllabError(f"{self.root}/.git: could not write the commits kept in memory "
+                                f"({type(exc).__name__}: {exc}); the skill files are intact") from None
+        pending.raw.clear()
+        self._pending_commits = []
 
     def _tree(self, store: Any, tree_id: bytes) -> Tree:
         """A tree to change: a fresh object made from a kept raw tree, or read from the store."""
@@ -363,11 +484,12 @@ class GitHistory:
 
     def log(self, path: str) -> list[Commit]:
         """Commits that touched ``path``, oldest first."""
-        if self.head() is None:
+        head = self.head()
+        if head is None:
             return []
         out = []
         try:
-            for entry in self.repo.get_walker(paths=[path.encode()]):
+            for entry in self.repo.get_walker(include=[ObjectID(head.encode())], paths=[path.encode()]):
                 c = entry.commit
                 out.append(Commit(c.id.decode(), float(c.commit_time), c.message.decode("utf-8", "replace").strip()))
         except (*DulwichError, zlib.error, ValueError, KeyError) as exc:

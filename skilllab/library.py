@@ -25,6 +25,7 @@ import builtins
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -112,8 +113,10 @@ class Library:
             counts (``fsync``), so a power loss cannot undo a write that returned. A scratch
             library kept only as a whole (a replay's, flushed once before its run folder is named)
             turns it off: every write stays atomic and every commit is made, only the per-write
-            flush is skipped, and git's index file (staging, which only ``git status`` reads) is
-            kept in memory and written when the agent closes.
+            flush is skipped. Commits made while the agent's lock is held without a break are
+            kept in memory and written, as one pack and then HEAD, when the lock is let go (see
+            :class:`~skilllab.history.GitHistory`); git's index file (staging, which only
+            ``git status`` reads) is written when the agent closes.
     """
 
     def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
@@ -157,10 +160,13 @@ class AgentLock:
     the path each time (the replay holds the lock throughout and re-enters it for every write and
     outcome). A context manager, like the file lock."""
 
-    def __init__(self, path: str, timeout: float = 600):
+    def __init__(self, path: str, timeout: float = 600, before_release: Callable[[], None] | None = None):
         self.file_lock = FileLock(path, timeout=timeout)
         self._held = threading.local()
         self.epoch = 0  # counts the times the file lock was taken: a hold without a break keeps its number
+        # run before the file lock is let go (it still holds it), even when it fails: what the
+        # holder kept in memory is written while no other writer can come in
+        self.before_release = before_release
 
     @property
     def depth(self) -> int:
@@ -192,7 +198,11 @@ class AgentLock:
             return
         self._held.depth = 0 if force else depth - 1
         if self._held.depth == 0:
-            self.file_lock.release(force=True)
+            try:
+                if self.before_release is not None:
+                    self.before_release()
+            finally:
+                self.file_lock.release(force=True)
 
     def __enter__(self) -> AgentLock:
         return self.acquire()
@@ -211,7 +221,9 @@ class Agent:
         self.root = self.store.root
         self.read_only = library.read_only
         self.versions = Versions(self.store)
-        self._lock = AgentLock(str(self.root / ".lock"), timeout=600)
+        # a library that is not durable keeps its commits in memory while the lock is held: written
+        # before it is let go
+        self._lock = AgentLock(str(self.root / ".lock"), timeout=600, before_release=self.store.git.flush)
         self._ledger: Ledger | None = None
         self._usage: UsageBook | None = None
         # the search index, kept in step with the files (see skilllab.indexing)
@@ -627,9 +639,11 @@ class Agent:
         if self._usage is not None:
             self._usage.flush()
         self.flush()
-        if self.store.git.index_pending:  # a library that is not durable writes its git index now
+        git = self.store.git
+        if git.pending or git.index_pending:  # a library that is not durable writes its commits and git index now
             with self.lock():
-                self.store.git.flush_index()
+                git.flush()
+                git.flush_index()
         self.store.git.close()
 
     def __enter__(self) -> Agent:

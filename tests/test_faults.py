@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import CRASHLOOP_CALLS, make_session
+from helpers import CRASHLOOP_CALLS, make_session, make_skill
 from openai_stub import StubOpenAI
 from test_llm import completion, create_reply
 
@@ -579,3 +579,110 @@ def test_a_scratch_library_writes_its_git_index_once_on_close(tmp_path):
     assert {p.decode() for p in Repo(str(root)).open_index()} == committed
     st = porcelain.status(str(root))
     assert st.staged == {"add": [], "delete": [], "modify": []} and st.unstaged == []
+
+
+def _disk_repo_state(root):
+    """HEAD as the files on disk have it (a fresh dulwich handle), and every object of every commit
+    reachable from it read back from those files (a missing object raises)."""
+    from dulwich.repo import Repo
+
+    repo = Repo(str(root))
+    try:
+        head = repo.head()
+        commits = 0
+        for entry in repo.get_walker():
+            commits += 1
+            for _path, _mode, sha in repo.object_store.iter_tree_contents(entry.commit.tree):
+                repo.object_store[sha]  # noqa: B018 (read: present and whole)
+        return head.decode(), commits
+    finally:
+        repo.close()
+
+
+def test_a_scratch_library_writes_its_commits_when_the_lock_is_let_go(tmp_path):
+    """A library that is not durable keeps the commits made while the agent's lock is held in
+    memory (objects and HEAD) and writes them when the lock is let go: objects first, as one pack,
+    then HEAD and a reflog line per commit. Meanwhile the repository on disk is whole and at its
+    old HEAD, and the handle's own reads (history, old versions) see every commit."""
+    agent = Library(tmp_path / "lib", embedder="hashing", durable=False).agent("sre-oncall")
+    root = agent.root
+    git = agent.store.git
+    head0, n0 = _disk_repo_state(root)
+    packs0 = set((root / ".git" / "objects" / "pack").glob("*.pack"))
+    reflog = root / ".git" / "logs" / "refs" / "heads" / "master"
+    lines0 = len(reflog.read_text().splitlines()) if reflog.exists() else 0
+    services = ["payments", "checkout", "search", "billing", "ledger", "auth", "cart", "mail"]
+    with agent.lock():
+        for svc in services:  # 8 commits of a new skill: more than 32 objects
+            agent.write(make_skill(f"restart-{svc}", f"restart the {svc} service when it hangs"), f"add {svc}")
+        agent.write(make_skill("restart-mail", "restart the mail service when it hangs", steps=("drain", "restart")),
+                    "second version of restart-mail")
+        assert git.pending and git.head() != head0
+        assert _disk_repo_state(root) == (head0, n0)  # nothing of them on disk yet, and the repository whole
+        hist = agent.history("restart-mail")  # read through the handle: the commits kept in memory are there
+        assert [v.commit for v in hist][-1] == git.head() and len(hist) == 2
+        assert b"drain" not in git.read("skills/restart-mail/SKILL.md", hist[0].commit)
+    made = 9
+    assert not git.pending
+    head, n = _disk_repo_state(root)
+    assert head == git.head() and n == n0 + made
+    new_packs = set((root / ".git" / "objects" / "pack").glob("*.pack")) - packs0
+    assert len(new_packs) == 1  # one pack for the whole hold
+    lines = reflog.read_text().splitlines()
+    assert len(lines) == lines0 + made and lines[-1].split()[1] == head
+    agent.close()
+
+
+def test_a_scratch_library_killed_while_holding_commits_in_memory_keeps_its_files(tmp_path):
+    """A process killed while its scratch library holds commits in memory leaves the repository on
+    disk whole at its old HEAD and every skill file written: the next handle finds them and
+    commits them as it commits changes made outside skilllab, so nothing written is lost."""
+    code = """
+        import os, sys
+        from helpers import CRASHLOOP_CALLS, make_session
+        from skilllab import Library
+        from skilllab.session import Session
+        TASK = "Pods of payments-api in namespace payments are in CrashLoopBackOff"
+        agent = Library(sys.argv[1], embedder="hashing", durable=False).agent("sre-oncall")
+        print(agent.store.git.head())
+        agent.lock().acquire()
+        res = agent.distill(Session.from_dict(make_session("s1", TASK, CRASHLOOP_CALLS, summary="fixed it",
+                                                           started_at="2026-03-02T00:00:00Z")))
+        print(res.skill, agent.store.git.head(), flush=True)
+        os._exit(9)
+    """
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    res = subprocess.run([sys.executable, "-c", __import__("textwrap").dedent(code), str(tmp_path / "lib")],
+                         capture_output=True, text=True, env=env, timeout=240)
+    assert res.returncode == 9, res.stderr[-2000:]
+    head0, (name, kept_head) = res.stdout.split()[0], res.stdout.split()[1:]
+    root = tmp_path / "lib" / "sre-oncall"
+    assert kept_head != head0 and _disk_repo_state(root)[0] == head0  # the killed commit never reached git
+    assert (root / "skills" / name / "SKILL.md").is_file()
+    agent = Library(tmp_path / "lib", embedder="hashing").agent("sre-oncall")
+    assert agent.get(name).name == name  # the file is the truth, and it is found
+    assert [h.name for h in agent.search(TASK, k=1)] == [name]
+    assert agent.store.pending(name) == "added"  # as a file put there by hand is: committed before the next change
+    assert agent.commit_hand_edits() is not None
+    head, _n = _disk_repo_state(root)
+    assert head != head0 and agent.store.pending(name) is None
+    agent.close()
+
+
+def test_a_scratch_library_writes_its_commits_every_pending_limit_objects(tmp_path, monkeypatch):
+    """Memory is bounded while the lock is held: past ``PENDING_LIMIT`` objects kept, the commits
+    are written (HEAD on disk moves) without letting the lock go."""
+    import skilllab.history as history
+
+    monkeypatch.setattr(history, "PENDING_LIMIT", 12)
+    agent = Library(tmp_path / "lib", embedder="hashing", durable=False).agent("sre-oncall")
+    head0, n0 = _disk_repo_state(agent.root)
+    with agent.lock():
+        agent.write(make_skill("restart-cart", "restart the cart service when it hangs"), "add cart")
+        assert _disk_repo_state(agent.root) == (head0, n0) and agent.store.git.pending
+        for svc in ("mail", "auth", "search"):
+            agent.write(make_skill(f"restart-{svc}", f"restart the {svc} service when it hangs"), f"add {svc}")
+        head, n = _disk_repo_state(agent.root)
+        assert head != head0 and n > n0 and len(agent.store.git.pending_objects()) < 12
+    assert _disk_repo_state(agent.root) == (agent.store.git.head(), n0 + 4)
+    agent.close()
