@@ -4,6 +4,7 @@ import csv
 import gc
 import io
 import math
+import os
 
 import pandas as pd
 import pytest
@@ -44,6 +45,25 @@ def test_events_read_back_as_written_in_order_across_chunks():
     pd.testing.assert_frame_equal(log.frame(), pd.DataFrame([list(r.values()) for r in rows], columns=EVENT_COLUMNS))
     small = log.frame(["seq", "family"])
     pd.testing.assert_frame_equal(small, pd.DataFrame([[r["seq"], r["family"]] for r in rows], columns=["seq", "family"]))
+
+
+def test_a_log_handed_over_is_read_whole_by_its_adopter_and_removed_with_it():
+    """A baseline arm replayed in another process hands its log over as a spool: the giver no
+    longer removes it; the adopter reads every event (the last partial chunk included) and
+    removes the spool when it goes."""
+    rows = [_row(i) for i in range(CHUNK + 3)]
+    giver = EventLog()
+    for r in rows:
+        giver.append(r)
+    folder, n = giver.hand_over()
+    del giver
+    gc.collect()
+    assert n == len(rows) and os.path.isdir(folder)
+    log = EventLog.adopt(folder, n)
+    assert len(log) == n and [dict(zip(EVENT_COLUMNS, e)) for e in log] == rows
+    del log
+    gc.collect()
+    assert not os.path.exists(folder)
 
 
 def test_csv_is_written_a_chunk_at_a_time_with_each_value_as_logged(tmp_path):

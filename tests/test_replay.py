@@ -309,3 +309,60 @@ def test_a_replay_takes_each_agents_lock_once_and_gives_it_back(tmp_path, monkey
     lock = filelock.FileLock(str(res.path / "library" / "a1" / ".lock"), timeout=0)
     lock.acquire()  # free once the replay is over
     lock.release()
+
+
+def test_baseline_arms_in_processes_of_their_own_give_the_same_run(tmp_path, monkeypatch):
+    """With ``parallel_arms`` (the default, from ``ARMS_APART_MIN`` sessions on a machine of more
+    than one core) each baseline arm is replayed by a fresh interpreter beside skilllab's arm: the
+    run folder holds the same events, metrics and library as when the arms run in this process,
+    and nothing of the hand-over (job, result, spool) is left behind."""
+    import os
+
+    import skilllab.lab.replay as replay
+    from skilllab.lab.corpus_gen import generate_to_file
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=3, sessions=60)
+    monkeypatch.setattr(replay, "ARMS_APART_MIN", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    started = []
+    real_init = replay.ArmApart.__init__
+
+    def spy(self, *a, **kw):
+        started.append(a[0])
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(replay.ArmApart, "__init__", spy)
+    runs = {}
+    for apart in (False, True):
+        cfg = ReplayConfig(embedder="hashing", progress=False, bootstrap=50, parallel_arms=apart)
+        res = run_replay(corpus, cfg, out=tmp_path / f"run-{apart}", floors=(0.3,))
+        runs[apart] = res
+    assert started == ["nearest"]  # only the run that asked for it
+    a, b = tmp_path / "run-False", tmp_path / "run-True"
+    for rel in ["events.csv", "arms/nearest/events.csv", "arms/nearest/recall_curve.csv",
+                "arms/nearest/nn_similarity.json"]:
+        assert (a / rel).read_text() == (b / rel).read_text(), rel
+    strip = lambda m: {k: v for k, v in m.items() if "second" not in k}  # noqa: E731  (times differ)
+    assert strip(runs[True].arms["nearest"].metrics) == strip(runs[False].arms["nearest"].metrics)
+    assert strip(json.loads((b / "arms/nearest/metrics.json").read_text())) == strip(
+        json.loads((a / "arms/nearest/metrics.json").read_text()))
+    assert strip(runs[True].arms["nearest"].details["rescored"][0.3]) == strip(
+        runs[False].arms["nearest"].details["rescored"][0.3])
+    assert runs[True].arms["nearest"].metrics["sessions"] == 60
+    skills = lambda run: sorted(p.relative_to(run).as_posix() for p in run.glob("arms/nearest/library/*/skills/*/SKILL.md"))  # noqa: E731
+    assert skills(a) == skills(b) and skills(a)
+    assert not [p for p in (b / "arms" / "nearest").iterdir() if p.suffix in (".pickle", ".tmp")]
+
+
+def test_a_baseline_arm_that_fails_in_its_own_process_fails_the_run(tmp_path):
+    """The arm's error is raised in the run (here: an arm that does not exist, so the arm's
+    process fails reading its own configuration)."""
+    from skilllab.lab.replay import ArmApart
+
+    corpus, _script = tiny_corpus(tmp_path)
+    arm = ArmApart("no-such-arm", corpus, ReplayConfig(embedder="hashing", progress=False), tmp_path / "work", ())
+    with pytest.raises(Exception, match="no-such-arm"):
+        arm.result(None)
+    arm.stop()
+    assert not list((tmp_path / "work" / "arms" / "no-such-arm").glob("*.pickle"))

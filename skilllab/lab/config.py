@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..settings import DEFAULT_NOVELTY_BAR, check_bar
 
-NOT_HASHED = {"progress", "cache_dir", "embed_device", "embed_batch_size"}
+NOT_HASHED = {"progress", "cache_dir", "embed_device", "embed_batch_size", "parallel_arms"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,9 @@ class ReplayConfig:
     # where and how sentence-transformers embedders run (auto: a GPU when there is one); not results
     embed_device: str = "auto"
     embed_batch_size: int = 64
+    # replay each baseline arm in a process of its own beside skilllab's arm, on a machine with more
+    # than one core and a corpus long enough to pay for starting it; the same results either way
+    parallel_arms: bool = True
 
     def __post_init__(self):
         check_bar(self.novelty_bar, "novelty_bar")

@@ -117,6 +117,23 @@ class EventLog(Sequence[EventRow]):
         while self._fh:
             self._fh.pop().close()
 
+    def hand_over(self) -> tuple[str, int]:
+        """Close the log and give its spool away (for :meth:`adopt`, in another process): returns
+        the spool's folder and the event count; this object no longer removes the folder."""
+        self.close()
+        self._done.detach()
+        return self._dir, self._n
+
+    @classmethod
+    def adopt(cls, folder: str, n: int) -> EventLog:
+        """The log whose spool :meth:`hand_over` gave away (``folder`` holding ``n`` events); it is
+        removed with this object, as a log's own spool is."""
+        log = cls.__new__(cls)
+        log._dir, log.path = folder, Path(folder) / "events.jsonl"
+        log._fh, log._buf, log._n = [], [], n
+        log._done = weakref.finalize(log, _close_and_remove, log._fh, log._dir)
+        return log
+
     def discard(self) -> None:
         """Remove the spool now (the log is empty afterwards)."""
         self._done()

@@ -19,6 +19,7 @@ and ``arms/<name>/`` with the same files for each baseline arm.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import time
@@ -139,9 +140,16 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
         embedder = get_embedder(config.embedder, config.cache_dir, device=config.embed_device,
                                 batch_size=config.embed_batch_size)
         ahead = embed_ahead(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
-        main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
-        arms = {name: _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)
-                for name in config.compare}
+        apart = {name: ArmApart(name, corpus, config, work, floors)
+                 for name in config.compare if _arms_apart(config, len(sessions), ahead)}
+        try:
+            main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
+            arms = {name: apart[name].result(embedder) if name in apart else
+                    _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)
+                    for name in config.compare}
+        finally:
+            for a in apart.values():
+                a.stop()
         main.details["embedding_ahead"] = ahead
         result = ReplayResult(None, main.metrics, main.event_log, config, dict(arms), main.details)
         if folder is None:
@@ -172,6 +180,92 @@ def rescore(events: Iterable, floor: float) -> Iterator[dict]:
                "recall_hits": " ".join(h[0] for h in hits), "recall_hit_at_k": bool(answerable and ranks),
                "recall_rr": (1.0 / ranks[0]) if (answerable and ranks) else 0.0,
                "recall_top1_family": None}
+
+
+ARMS_APART_MIN = 500  # sessions from which a baseline arm is replayed in a process of its own
+
+
+def _arms_apart(config: ReplayConfig, n_sessions: int, ahead: dict) -> bool:
+    """Whether the baseline arms run in processes of their own: asked for, more than one core, a
+    corpus long enough to pay for starting a process (two seconds or so), and an embedder that
+    had nothing to compute ahead (``hashing``, or a model whose cache held every query text). A
+    model that has to run would run in both processes at once, and the two would only take
+    turns on the same cores."""
+    return (config.parallel_arms and (os.cpu_count() or 1) > 1 and n_sessions >= ARMS_APART_MIN
+            and not ahead.get("model_seconds"))
+
+
+class ArmApart:
+    """A baseline arm replayed in a process of its own, beside skilllab's arm in this one.
+
+    The process is a fresh interpreter (``python -m skilllab.lab.replay_arm``: it inherits no
+    thread, lock or model of this one and does not import the caller's script), importing the same
+    skilllab as this process. It reads the corpus itself and embeds through the same on-disk
+    cache, where the texts embedded ahead already are; it writes the arm's library where the arm
+    would, and hands its events over as a spool. It is the same code on the same inputs, so the
+    arm's results are the ones it gives in this process."""
+
+    def __init__(self, name: str, corpus: Path, config: ReplayConfig, work: Path, floors: tuple):
+        import pickle
+        import subprocess
+        import sys
+
+        self.name, self.config, self.work = name, config, work
+        folder = work / "arms" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        self.job, self.out = folder / "job.pickle", folder / "result.pickle"
+        self.job.write_bytes(pickle.dumps({"name": name, "corpus": str(corpus), "config": config,
+                                           "work": str(work), "floors": floors}))
+        here = str(Path(__file__).resolve().parents[2])  # the folder this skilllab is imported from
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])]),
+               # one thread for a model the arm may still run: the cores are this process's and the arm's
+               **{v: "1" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+        self._proc = subprocess.Popen([sys.executable, "-m", "skilllab.lab.replay_arm", str(self.job), str(self.out)],
+                                      env=env, stdin=subprocess.DEVNULL)
+
+    def result(self, embedder: Any) -> _Arm:
+        """The arm, once its process is done (its error, raised here, if it failed)."""
+        import pickle
+
+        code = self._proc.wait()
+        try:
+            status, payload = pickle.loads(self.out.read_bytes())
+        except FileNotFoundError:
+            raise RuntimeError(f"baseline arm {self.name!r}: its process ended without a result "
+                               f"(exit code {code})") from None
+        finally:
+            self.job.unlink(missing_ok=True)
+            self.out.unlink(missing_ok=True)
+        if status == "error":
+            raise payload
+        cfg = self.config.arm(self.name)
+        lib = Library(self.work / "arms" / self.name / "library", embedder=embedder, cache_dir=cfg.cache_dir,
+                      index=cfg.index, read_only=True)
+        return _Arm(self.name, EventLog.adopt(*payload["events"]), lib, payload["metrics"], payload["details"],
+                    payload["curve"], payload["sims"])
+
+    def stop(self) -> None:
+        """End the process if it still runs (this run failed or was interrupted)."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+        self._proc.wait()
+
+
+def replay_arm(job: dict) -> tuple[str, Any]:
+    """The work of an :class:`ArmApart` process: replay the arm ``job`` names; ``("ok", what the
+    run needs back)`` or ``("error", the exception)``."""
+    name, config, work = job["name"], job["config"], Path(job["work"])
+    try:
+        sessions, _problems = load_sessions(Path(job["corpus"]), config)
+        embedder = get_embedder(config.embedder, config.cache_dir, device=config.embed_device,
+                                batch_size=config.embed_batch_size)
+        arm = _arm(name, sessions, config.arm(name).with_(progress=False), work / "arms" / name, None,
+                   gold_actions(sessions), embedder, tuple(job["floors"]))
+        assert arm.event_log is not None
+        return "ok", {"metrics": arm.metrics, "details": arm.details, "curve": arm.curve, "sims": arm.sims,
+                      "events": arm.event_log.hand_over()}
+    except Exception as exc:
+        return "error", exc
 
 
 def _tmpdir() -> str:

@@ -57,7 +57,8 @@ def run_point(corpus: str, config: dict, folder: str) -> dict[str, dict]:
 
     folder_p = Path(folder)
     if not (folder_p / "metrics.json").exists():
-        run_replay(corpus, ReplayConfig.from_dict(config), out=folder_p)
+        # the points run side by side already: each point's arms run one after the other
+        run_replay(corpus, ReplayConfig.from_dict({**config, "parallel_arms": False}), out=folder_p)
     out = {"skilllab": json.loads((folder_p / "metrics.json").read_text())}
     arms = folder_p / "arms"
     if arms.is_dir():
