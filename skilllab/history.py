@@ -21,6 +21,7 @@ from dulwich.index import cleanup_mode, index_entry_from_stat
 from dulwich.object_store import BaseObjectStore, OverlayObjectStore, tree_lookup_path
 from dulwich.objects import Blob, ObjectID, RawObjectID, ShaFile, Tree, sha_to_hex
 from dulwich.objects import Commit as GitCommit
+from dulwich.pack import UnpackedObject
 from dulwich.reflog import format_reflog_line
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -387,12 +388,13 @@ class GitHistory:
             return
         repo, pending = self._repo, self._pending
         try:
-            objects = pending.objects()
-            if len(objects) < LOOSE_AT_MOST:
-                for obj in objects:
+            if len(pending.raw) < LOOSE_AT_MOST:
+                for obj in pending.objects():
                     self._disk_store.add_object(obj)
-            else:
-                self._disk_store.add_objects([(obj, None) for obj in objects])
+            else:  # one pack, from the objects as they are kept (nothing parsed again)
+                self._disk_store.add_pack_data(len(pending.raw), (
+                    UnpackedObject(type_num, decomp_chunks=[raw], sha=bytes.fromhex(sha.decode()))
+                    for sha, (type_num, raw) in pending.raw.items()))
             old, new = commits[0][0], commits[-1][1]
             head_ref = Ref(b"HEAD")
             ok = (repo.refs.set_if_equals(head_ref, ObjectID(old), ObjectID(new)) if old is not None

@@ -39,7 +39,6 @@ from ..distill.transcript import find_placeholders, same_step, signature, templa
 from ..embed import get_embedder
 from ..library import Library
 from . import metrics as M
-from . import plots
 from .config import ReplayConfig
 from .eventlog import EVENT_COLUMNS, EventLog
 from .report import report
@@ -629,6 +628,8 @@ def _write(work: Path, corpus: Path, config: ReplayConfig, problems, main: _Arm,
         for agent_id in arm.lib.agents():
             shutil.rmtree(arm.lib.root / agent_id / "index", ignore_errors=True)  # rebuildable from the files
     assert main.event_log is not None
+    from . import plots  # matplotlib: loaded only by a run that writes its folder
+
     paths = plots.save_all(main.event_log.frame(plots.COLUMNS), main.sims, work / "plots",
                            curves={"skilllab": main.curve, **{n: a.curve for n, a in arms.items()}})
     text = report(corpus, config, main.metrics, paths, main.lib.embedder.id, main.details,
