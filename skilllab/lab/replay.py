@@ -135,13 +135,13 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
     folder = RunFolder(final) if write else None
     work = folder.tmp if folder else Path(_tmpdir())
     try:
-        gold = gold_actions(sessions)
         embedder = get_embedder(config.embedder, config.cache_dir, device=config.embed_device,
                                 batch_size=config.embed_batch_size)
         ahead = embed_ahead(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
         apart = {name: ArmApart(name, corpus, config, work, floors)
                  for name in config.compare if _arms_apart(config, len(sessions), ahead)}
         try:
+            gold = gold_actions(sessions)
             main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
             arms = {name: apart[name].result(embedder) if name in apart else
                     _arm(name, sessions, config.arm(name), work / "arms" / name, None, gold, embedder, floors)

@@ -14,7 +14,10 @@ def main(argv: list[str]) -> int:
     from .replay import replay_arm
 
     job, out = Path(argv[0]), Path(argv[1])
-    result = replay_arm(pickle.loads(job.read_bytes()))
+    try:
+        result = replay_arm(pickle.loads(job.read_bytes()))
+    except KeyboardInterrupt:  # the run was interrupted (the terminal signals its whole group): no result
+        return 130
     try:
         data = pickle.dumps(result)
     except Exception as exc:  # an error that does not pickle is sent back as its text
