@@ -35,6 +35,7 @@ PACK_LIMIT = 50  # git's gc.autoPackLimit: packs that trigger consolidating them
 CHECK_EVERY = 64  # commits between two counts of the loose objects
 TREES_KEPT = 256  # raw trees a history object keeps to build the next commits from
 PENDING_LIMIT = 4096  # objects a handle that is not durable keeps in memory before it writes them
+PENDING_BYTES = 2 << 20  # and their bytes (raw, uncompressed)
 LOOSE_AT_MOST = 32  # fewer pending objects than this are written loose, not as a pack of their own
 DulwichError = (ChecksumMismatch, ObjectFormatException, OSError)
 
@@ -57,12 +58,20 @@ class PendingObjects(BaseObjectStore):
     def __init__(self) -> None:
         super().__init__()
         self.raw: dict[bytes, tuple[int, bytes]] = {}
+        self.size = 0  # bytes held
+
+    def clear(self) -> None:
+        self.raw.clear()
+        self.size = 0
 
     def _hex(self, sha: ObjectID | RawObjectID | bytes) -> bytes:
         return sha_to_hex(RawObjectID(sha)) if len(sha) == 20 else bytes(sha)
 
     def add_object(self, obj: ShaFile) -> None:
-        self.raw[obj.id] = (obj.type_num, obj.as_raw_string())
+        if obj.id not in self.raw:
+            raw = obj.as_raw_string()
+            self.raw[obj.id] = (obj.type_num, raw)
+            self.size += len(raw)
 
     def get_raw(self, name: ObjectID | RawObjectID) -> tuple[int, bytes]:
         return self.raw[self._hex(name)]
@@ -103,9 +112,9 @@ class GitHistory:
         self.root = Path(root)
         # durable: every commit is written as it is made. Otherwise (a scratch library) commits made
         # while the agent's lock is held without a break are kept in memory, objects and HEAD, and
-        # written when the lock is let go, when the handle closes or every PENDING_LIMIT objects
-        # (:meth:`flush`): objects first, as one pack, then HEAD, so the repository on disk is
-        # whole at every moment. Git's index file is written when the handle closes
+        # written when the lock is let go, when the handle closes or every PENDING_LIMIT objects or
+        # PENDING_BYTES (:meth:`flush`): objects first, as one pack, then HEAD, so the repository on
+        # disk is whole at every moment. Git's index file is written when the handle closes
         # (:meth:`flush_index`): only ``git status`` reads it.
         self.durable = durable
         self._pending: PendingObjects | None = None  # the overlay's memory (a handle that is not durable)
@@ -343,7 +352,8 @@ class GitHistory:
             self._set_head(repo, parent, c.id, c.message, ts)
         else:  # kept in memory with its objects until the lock is let go (see __init__)
             self._pending_commits.append((parent, c.id, ts, c.message))
-            if len(cast(PendingObjects, self._pending).raw) >= PENDING_LIMIT:
+            pending = cast(PendingObjects, self._pending)
+            if len(pending.raw) >= PENDING_LIMIT or pending.size >= PENDING_BYTES:
                 self.flush()
         if os.path.exists(os.path.join(repo.controldir(), "hooks", "post-commit")):  # a hook someone installed
             self.flush()  # it reads the repository as git would
@@ -410,7 +420,7 @@ class GitHistory:
         except (*DulwichError, zlib.error, ValueError, KeyError) as exc:
             raise SkilllabError(f"{self.root}/.git: could not write the commits kept in memory "
                                 f"({type(exc).__name__}: {exc}); the skill files are intact") from None
-        pending.raw.clear()
+        pending.clear()
         self._pending_commits = []
 
     def _tree(self, store: Any, tree_id: bytes) -> Tree:

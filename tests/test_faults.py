@@ -669,12 +669,14 @@ def test_a_scratch_library_killed_while_holding_commits_in_memory_keeps_its_file
     agent.close()
 
 
-def test_a_scratch_library_writes_its_commits_every_pending_limit_objects(tmp_path, monkeypatch):
-    """Memory is bounded while the lock is held: past ``PENDING_LIMIT`` objects kept, the commits
-    are written (HEAD on disk moves) without letting the lock go."""
+@pytest.mark.parametrize("limit", ["PENDING_LIMIT", "PENDING_BYTES"])
+def test_a_scratch_library_writes_its_commits_past_a_bound_on_what_it_keeps(tmp_path, monkeypatch, limit):
+    """Memory is bounded while the lock is held: past ``PENDING_LIMIT`` objects, or
+    ``PENDING_BYTES`` of them, the commits are written (HEAD on disk moves) without letting the
+    lock go."""
     import skilllab.history as history
 
-    monkeypatch.setattr(history, "PENDING_LIMIT", 12)
+    monkeypatch.setattr(history, limit, 12 if limit == "PENDING_LIMIT" else 2000)  # a write keeps 5 objects, ~900 bytes
     agent = Library(tmp_path / "lib", embedder="hashing", durable=False).agent("sre-oncall")
     head0, n0 = _disk_repo_state(agent.root)
     with agent.lock():

@@ -139,7 +139,7 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
                                 batch_size=config.embed_batch_size)
         ahead = embed_ahead(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
         apart = {name: ArmApart(name, corpus, config, work, floors)
-                 for name in config.compare if _arms_apart(config, len(sessions), ahead)}
+                 for name in config.compare if _arms_apart(config, len(sessions), embedder)}
         try:
             gold = gold_actions(sessions)
             main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
@@ -184,14 +184,15 @@ def rescore(events: Iterable, floor: float) -> Iterator[dict]:
 ARMS_APART_MIN = 500  # sessions from which a baseline arm is replayed in a process of its own
 
 
-def _arms_apart(config: ReplayConfig, n_sessions: int, ahead: dict) -> bool:
+def _arms_apart(config: ReplayConfig, n_sessions: int, embedder: Any) -> bool:
     """Whether the baseline arms run in processes of their own: asked for, more than one core, a
-    corpus long enough to pay for starting a process (two seconds or so), and an embedder that
-    had nothing to compute ahead (``hashing``, or a model whose cache held every query text). A
-    model that has to run would run in both processes at once, and the two would only take
-    turns on the same cores."""
+    corpus long enough to pay for starting a process (two seconds or so), and an embedder with no
+    model (``hashing``: cheaper to compute than to look up, so it has no cache). A model may have
+    texts to embed in the arm's process, beside this one's on the same cores: the two would only
+    take turns, and a vector computed by another process under other threads need not be the
+    same to the last bit as the one this process would compute, so the results could differ."""
     return (config.parallel_arms and (os.cpu_count() or 1) > 1 and n_sessions >= ARMS_APART_MIN
-            and not ahead.get("model_seconds"))
+            and not hasattr(embedder, "cache"))
 
 
 class ArmApart:
@@ -199,10 +200,10 @@ class ArmApart:
 
     The process is a fresh interpreter (``python -m skilllab.lab.replay_arm``: it inherits no
     thread, lock or model of this one and does not import the caller's script), importing the same
-    skilllab as this process. It reads the corpus itself and embeds through the same on-disk
-    cache, where the texts embedded ahead already are; it writes the arm's library where the arm
-    would, and hands its events over as a spool. It is the same code on the same inputs, so the
-    arm's results are the ones it gives in this process."""
+    skilllab as this process. It reads the corpus and makes its embedder itself (one without a
+    model: see :func:`_arms_apart`), writes the arm's library where the arm would, and hands its
+    events over as a spool. It is the same code on the same inputs, so the arm's results are the
+    ones it gives in this process."""
 
     def __init__(self, name: str, corpus: Path, config: ReplayConfig, work: Path, floors: tuple):
         import pickle
@@ -216,9 +217,7 @@ class ArmApart:
         self.job.write_bytes(pickle.dumps({"name": name, "corpus": str(corpus), "config": config,
                                            "work": str(work), "floors": floors}))
         here = str(Path(__file__).resolve().parents[2])  # the folder this skilllab is imported from
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])]),
-               # one thread for a model the arm may still run: the cores are this process's and the arm's
-               **{v: "1" for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, *filter(None, [os.environ.get("PYTHONPATH")])])}
         self._proc = subprocess.Popen([sys.executable, "-m", "skilllab.lab.replay_arm", str(self.job), str(self.out)],
                                       env=env, stdin=subprocess.DEVNULL)
 
