@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -168,10 +169,13 @@ class SortedCorpus(Sequence[Session]):
             rows = [r for r in rows if r[6] in agents]
         if limit is not None:
             rows = rows[:limit]
-        self._offset = [r[3] for r in rows]
-        self._line = [r[4] for r in rows]
+        # positions as machine integers, and one copy of each family name (they repeat)
+        self._offset = array("q", (r[3] for r in rows))
+        self._line = array("q", (r[4] for r in rows))
         self.ids = [r[5] for r in rows]
-        self.families = [r[7] for r in rows]
+        names: dict[str, str] = {}
+        self.families = [names.setdefault(r[7], r[7]) if r[7] is not None else None for r in rows]
+        del rows
         self._pos = {sid: i for i, sid in enumerate(self.ids)}
 
     def __len__(self) -> int:
