@@ -12,6 +12,12 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
+def stat_sig(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What says a file was not changed since it was last looked at (as git's index keeps it):
+    modification time, size, inode and change time."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
+
+
 def atomic_write(path: Path, data: bytes | str, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 

@@ -26,6 +26,7 @@ from dulwich.reflog import format_reflog_line
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
+from ._fs import stat_sig
 from .errors import SkilllabError
 
 log = logging.getLogger(__name__)
@@ -364,13 +365,15 @@ class GitHistory:
         return c.id.decode()
 
     @staticmethod
-    def _set_head(repo: Repo, old: ObjectID | None, new: ObjectID, message: bytes, ts: int) -> None:
-        head_ref, line = Ref(b"HEAD"), b"commit: " + message
+    def _set_head(repo: Repo, old: ObjectID | None, new: ObjectID, message: bytes | None, ts: int | None) -> None:
+        """Move HEAD from ``old`` to ``new`` (compare and swap), with a reflog line for ``message``
+        (none when it is None: the caller writes its own)."""
+        head_ref, line = Ref(b"HEAD"), None if message is None else b"commit: " + message
         ok = (repo.refs.set_if_equals(head_ref, old, new, message=line, committer=COMMITTER, timestamp=ts, timezone=0)
               if old is not None else
               repo.refs.add_if_new(head_ref, new, message=line, committer=COMMITTER, timestamp=ts, timezone=0))
         if not ok:
-            raise ValueError("HEAD moved during the commit")
+            raise ValueError("HEAD moved since it was read")
 
     @property
     def objects_on_disk(self) -> Any:
@@ -405,13 +408,9 @@ class GitHistory:
                 self._disk_store.add_pack_data(len(pending.raw), (
                     UnpackedObject(type_num, decomp_chunks=[raw], sha=bytes.fromhex(sha.decode()))
                     for sha, (type_num, raw) in pending.raw.items()))
-            old, new = commits[0][0], commits[-1][1]
-            head_ref = Ref(b"HEAD")
-            ok = (repo.refs.set_if_equals(head_ref, ObjectID(old), ObjectID(new)) if old is not None
-                  else repo.refs.add_if_new(head_ref, ObjectID(new)))
-            if not ok:
-                raise ValueError("HEAD moved while commits were kept in memory")
-            branch = repo.refs.follow(head_ref)[0][-1].decode()
+            old = commits[0][0]
+            self._set_head(repo, ObjectID(old) if old is not None else None, ObjectID(commits[-1][1]), None, None)
+            branch = repo.refs.follow(Ref(b"HEAD"))[0][-1].decode()
             reflog = os.path.join(repo.controldir(), "logs", *branch.split("/"))
             os.makedirs(os.path.dirname(reflog), exist_ok=True)
             with open(reflog, "ab") as fh:
@@ -474,7 +473,7 @@ class GitHistory:
                 st = os.stat(repo.index_path())
             except OSError:
                 st = None
-            if st is not None and (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns) == memo[0]:
+            if st is not None and stat_sig(st) == memo[0]:
                 return memo[1]
         return repo.open_index(config=self._config)
 
@@ -491,8 +490,7 @@ class GitHistory:
             self._remember_index(index)
 
     def _remember_index(self, index: Any) -> None:
-        st = os.stat(index.path)
-        self._index_memo = ((st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns), index)
+        self._index_memo = (stat_sig(os.stat(index.path)), index)
 
     def log(self, path: str) -> list[Commit]:
         """Commits that touched ``path``, oldest first."""

@@ -20,7 +20,7 @@ from typing import Any, cast
 from dulwich.objects import Commit as GitCommit
 from dulwich.objects import Tree
 
-from ._fs import atomic_write
+from ._fs import atomic_write, stat_sig
 from .errors import SkilllabError, SkillNotFound, SkillParseError, UnsafePath
 from .history import GITIGNORE, Commit, GitHistory
 from .names import validate_agent_id, validate_skill_name
@@ -30,17 +30,15 @@ SKILL_FILE = "SKILL.md"
 RACY_NS = 50_000_000  # a file hashed within 50 ms of its last change is hashed again next time
 
 
-def _stat_sig(st: os.stat_result) -> tuple[int, int, int, int]:
-    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns)
-
-
 def _still_valid(memo: tuple[tuple[int, int, int, int], Any, int] | None, st: os.stat_result) -> bool:
     """Whether what was kept of a file (its stat signature, what was read, when it was read) still
     holds: the stat is the same and the read came after the file's last change by more than
     :data:`RACY_NS` (a change in the same clock tick would not show in the stat: git's "racily
     clean")."""
-    return (memo is not None and memo[0] == _stat_sig(st)
+    return (memo is not None and memo[0] == stat_sig(st)
             and memo[2] - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS)
+
+
 _BUNDLED_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -296,7 +294,7 @@ class AgentStore:
         now = time.time_ns()
         with open(key, "rb") as fh:
             data = fh.read()
-        self._file_memo[key] = (_stat_sig(st), data, now)
+        self._file_memo[key] = (stat_sig(st), data, now)
         return data
 
     def bundled_files(self, name: str) -> list[str]:
@@ -477,7 +475,7 @@ class AgentStore:
                     blob = git_blob_id(fh.read())
             except FileNotFoundError:
                 continue
-            seen[name] = (_stat_sig(st), blob, now)
+            seen[name] = (stat_sig(st), blob, now)
             out[name] = blob
         for name in [n for n in seen if n not in out]:
             del seen[name]
