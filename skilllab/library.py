@@ -115,8 +115,9 @@ class Library:
             turns it off: every write stays atomic and every commit is made, only the per-write
             flush is skipped. Commits made while the agent's lock is held without a break are
             kept in memory and written, as one pack and then HEAD, when the lock is let go (see
-            :class:`~skilllab.history.GitHistory`); git's index file (staging, which only
-            ``git status`` reads) is written when the agent closes.
+            :class:`~skilllab.history.GitHistory`); so is each write's intent record, and edits
+            made by hand are looked for once a hold, not before every write. Git's index file
+            (staging, which only ``git status`` reads) is written when the agent closes.
     """
 
     def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
@@ -221,11 +222,13 @@ class Agent:
         self.root = self.store.root
         self.read_only = library.read_only
         self.versions = Versions(self.store)
-        # a library that is not durable keeps its commits in memory while the lock is held: written
-        # before it is let go
-        self._lock = AgentLock(str(self.root / ".lock"), timeout=600, before_release=self.store.git.flush)
+        # a library that is not durable keeps its commits in memory while the lock is held, and a
+        # harness that holds the lock may keep usage counts there too: written before it is let go
+        self._lock = AgentLock(str(self.root / ".lock"), timeout=600, before_release=self._before_release)
         self._ledger: Ledger | None = None
         self._usage: UsageBook | None = None
+        self._intent: dict[str, Any] | None = None  # the change being written, when not durable
+        self._looked_for_edits: int | None = None  # the hold of the lock in which hand edits were last looked for
         # the search index, kept in step with the files (see skilllab.indexing)
         self.indexer = AgentIndex(self.store, library, read_only=self.read_only, lock=self.lock,
                                   on_new_version=lambda name: self.usage.reset_recent(name),
@@ -250,6 +253,16 @@ class Agent:
         """Skill files that could not be used (path and reason), as of the last sync; before the
         index is first used, found by parsing the files (no embedding)."""
         return self.indexer.problems
+
+    def _before_release(self) -> None:
+        """What was kept in memory while the lock was held, written while it still is: usage
+        counts a holding harness kept (:attr:`UsageBook.hold`), then commits (a library that is
+        not durable)."""
+        try:
+            if self._usage is not None and self._usage.hold:
+                self._usage.write_held()
+        finally:
+            self.store.git.flush()
 
     def lock(self) -> AgentLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
@@ -386,7 +399,10 @@ class Agent:
         and, when ``intent`` (the ledger record of the session making the change) is given, until
         the caller has added that record to the ledger (:meth:`clear_intent`). A crash anywhere in
         between is finished by :meth:`recover`: the change is written again in full, committed
-        with its own message, and its ledger line added. Returns the commit id, or ``None`` when
+        with its own message, and its ledger line added. A library that is not durable keeps the
+        intent in memory, as it keeps its commits: a process killed meanwhile leaves the files,
+        which the next handle commits as edits by hand, and a session whose change reached its
+        skill file is found there as one of its sources. Returns the commit id, or ``None`` when
         nothing changed on disk.
         """
         skill.validate()
@@ -405,9 +421,11 @@ class Agent:
     def _apply(self, change: Change, record: dict[str, Any] | None) -> str | None:
         """Record ``change`` as the intent, apply and commit it; the intent stays while ``record``
         still has to reach the ledger (the caller clears it), and goes at once otherwise."""
-        atomic_write(self._intent_path(), json.dumps({**change.to_json(), "parent": self.store.git.head(),
-                                                      "record": record}, ensure_ascii=False),
-                     durable=self.library.durable)
+        intent = {**change.to_json(), "parent": self.store.git.head(), "record": record}
+        if self.library.durable:
+            atomic_write(self._intent_path(), json.dumps(intent, ensure_ascii=False))
+        else:
+            self._intent = intent
         cid = self.store.apply(change)
         if record is None:
             self.clear_intent()
@@ -461,6 +479,9 @@ class Agent:
 
     def clear_intent(self) -> None:
         """The session whose change was written is in the ledger now: nothing left to recover."""
+        if self._intent is not None:  # kept in memory (a library that is not durable)
+            self._intent = None
+            return
         try:
             self._intent_path().unlink()
         except FileNotFoundError:
@@ -473,7 +494,7 @@ class Agent:
         nothing was pending)."""
         path = self._intent_path()
         try:
-            intent = json.loads(path.read_text(encoding="utf-8"))
+            intent = self._intent if self._intent is not None else json.loads(path.read_text(encoding="utf-8"))
             change = Change.from_json(intent)
         except FileNotFoundError:
             return ""
@@ -499,6 +520,7 @@ class Agent:
             if record.get("session_id") and self.ledger.get(record["session_id"]) is None:
                 self.ledger.add(record)
                 done.append(f"recorded session {record['session_id']} in the ledger")
+            self._intent = None
             path.unlink(missing_ok=True)
             if done:
                 log.warning("agent %s: finished an interrupted change: %s", self.id, "; ".join(done))
@@ -506,7 +528,13 @@ class Agent:
 
     def _commit_pending(self) -> None:
         """Commit edits made by hand since the last write, so history names them as such (only
-        files whose stat changed are read: see :meth:`AgentStore.blob_ids`)."""
+        files whose stat changed are read: see :meth:`AgentStore.blob_ids`). A library that is not
+        durable looks once a hold of the lock: a scratch library is written by its holder alone."""
+        if not self.library.durable:
+            epoch = self._lock.held_epoch
+            if epoch is not None and epoch == self._looked_for_edits:
+                return
+            self._looked_for_edits = epoch
         if self.store.commit_untracked_changes() is not None:
             self.indexer.sync_locked(False)
 

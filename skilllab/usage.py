@@ -5,7 +5,9 @@ batched in memory and written when ``batch_size`` events are pending, when the o
 event is ``max_delay`` seconds old (checked at the next event), and on flush/close; so a crash
 loses at most the last batch of use counts, never skill content. Outcomes are written at once,
 since they drive drift flagging and another process may be reading them; a harness that owns its
-handles and closes them (the replay) sets ``batch_outcomes`` to batch them with the uses. What a
+handles and closes them (the replay) sets ``batch_outcomes`` to batch them with the uses, or
+``hold`` to keep every count (and the emptying of a drift window by a new version) in memory until
+it lets the agent's lock go or closes (:meth:`UsageBook.write_held`). What a
 caller reads (:meth:`UsageBook.get`, the stats :meth:`UsageBook.record_outcome` returns, which
 drive drift flagging) is what is on disk plus this handle's pending batch. Writes add to what is
 on disk under the agent's lock, so several processes count into the same sidecar. They are
@@ -59,13 +61,18 @@ class _Pending:
     uses: int = 0
     last_used: str | None = None
     outcomes: list[int] = field(default_factory=list)  # 1 = success, 0 = failure, oldest first
+    # held only: the drift window was emptied (a new version) after ``before`` was counted
+    reset: bool = False
+    before: list[int] = field(default_factory=list)  # outcomes counted, but not in the new window
 
     def add_to(self, stats: UsageStats) -> UsageStats:
+        counted = self.before + self.outcomes
         stats.uses += self.uses
         stats.last_used = max(filter(None, [stats.last_used, self.last_used]), default=None)
-        stats.successes += sum(self.outcomes)
-        stats.failures += len(self.outcomes) - sum(self.outcomes)
-        stats.recent = (stats.recent + self.outcomes)[-RECENT:]
+        stats.successes += sum(counted)
+        stats.failures += len(counted) - sum(counted)
+        stats.recent = ([] if self.reset else stats.recent) + self.outcomes
+        stats.recent = stats.recent[-RECENT:]
         return stats
 
 
@@ -78,6 +85,8 @@ class UsageBook:
         self.batch_size = batch_size
         self.max_delay = max_delay
         self.batch_outcomes = batch_outcomes  # False: each outcome is written at once
+        # True: nothing is written before the lock is let go (the holder calls write_held) or a flush
+        self.hold = False
         self._guard = guard  # the agent store's path check: a linked sidecar is refused
         self.read_only = read_only  # counts are kept in memory only (a finished run folder is never written)
         self._pending: dict[str, _Pending] = {}
@@ -103,6 +112,8 @@ class UsageBook:
         return self._pending.setdefault(name, _Pending())
 
     def _due(self) -> bool:
+        if self.hold:
+            return False
         return self._events >= self.batch_size or (
             self._since is not None and time.monotonic() - self._since >= self.max_delay)
 
@@ -123,13 +134,16 @@ class UsageBook:
         with self.lock:
             self._add(name).outcomes.append(1 if success else 0)
             stats = self.get(name)
-            if not self.batch_outcomes or self._due():
+            if not (self.batch_outcomes or self.hold) or self._due():
                 self.flush()
             return stats
 
     def reset_recent(self, name: str) -> None:
         """Forget the drift window: outcomes before a new version say nothing about it."""
         with self.lock:  # this skill's pending counts are added first (they came before the version)
+            if self.hold and not self.read_only:
+                self._reset_held(name)
+                return
             pending = self._pending.pop(name, None) if not self.read_only else None
             stats = self._read(name)
             if pending is not None:
@@ -138,13 +152,31 @@ class UsageBook:
                 stats.recent = []
                 write_json(self._path(name), stats.to_dict(), durable=False)
 
+    def _reset_held(self, name: str) -> None:
+        """:meth:`reset_recent` for a book that holds its counts: the outcomes counted so far
+        leave the drift window in memory, to be written with the rest. Writes what the immediate
+        reset would have written: nothing for a skill with no counts at all."""
+        p = self._pending.get(name)
+        if p is None:
+            if not self._read(name).recent or not self._path(name).parent.is_dir():
+                return
+            p = self._pending[name] = _Pending()
+        p.reset, p.before, p.outcomes = True, p.before + p.outcomes, []
+
     def flush(self) -> None:
         """Add the pending counts to what is on disk (under the agent's lock)."""
         if not self._pending or self.read_only:
             return
         with self.lock:
-            pending, self._pending, self._events, self._since = self._pending, {}, 0, None
-            for name, p in pending.items():
-                if not self._path(name).parent.is_dir():
-                    continue  # removed meanwhile
-                write_json(self._path(name), p.add_to(self._read(name)).to_dict(), durable=False)
+            self.write_held()
+
+    def write_held(self) -> None:
+        """:meth:`flush` for a caller that holds the agent's lock already (its release hook,
+        which must not take the lock again)."""
+        if not self._pending or self.read_only:
+            return
+        pending, self._pending, self._events, self._since = self._pending, {}, 0, None
+        for name, p in pending.items():
+            if not self._path(name).parent.is_dir():
+                continue  # removed meanwhile
+            write_json(self._path(name), p.add_to(self._read(name)).to_dict(), durable=False)

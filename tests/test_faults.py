@@ -688,3 +688,61 @@ def test_a_scratch_library_writes_its_commits_past_a_bound_on_what_it_keeps(tmp_
         assert head != head0 and n > n0 and len(agent.store.git.pending_objects()) < 12
     assert _disk_repo_state(agent.root) == (agent.store.git.head(), n0 + 4)
     agent.close()
+
+
+def test_a_scratch_library_killed_before_the_ledger_line_does_not_distill_the_session_twice(tmp_path):
+    """A library that is not durable keeps each write's intent record in memory. A process killed
+    after the skill file was written and before the session reached the ledger leaves no record
+    on disk; the next handle finds the file, and the session among the skill's sources, so the
+    session distilled again changes nothing."""
+    code = """
+        import os, sys
+        from helpers import CRASHLOOP_CALLS, make_session
+        from skilllab import Library
+        from skilllab.distill.ledger import Ledger
+        from skilllab.session import Session
+        TASK = "Pods of payments-api in namespace payments are in CrashLoopBackOff"
+        agent = Library(sys.argv[1], embedder="hashing", durable=False).agent("sre-oncall")
+        Ledger.add = lambda self, record: (print(record["skill"], flush=True), os._exit(9))
+        agent.distill(Session.from_dict(make_session("s1", TASK, CRASHLOOP_CALLS, summary="fixed it",
+                                                     started_at="2026-03-02T00:00:00Z")))
+    """
+    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    res = subprocess.run([sys.executable, "-c", __import__("textwrap").dedent(code), str(tmp_path / "lib")],
+                         capture_output=True, text=True, env=env, timeout=240)
+    assert res.returncode == 9, res.stderr[-2000:]
+    name = res.stdout.split()[0]
+    root = tmp_path / "lib" / "sre-oncall"
+    assert (root / "skills" / name / "SKILL.md").is_file() and not (root / "state" / "intent.json").exists()
+    agent = Library(tmp_path / "lib", embedder="hashing", durable=False).agent("sre-oncall")
+    assert agent.ledger.get("s1") is None
+    again = agent.distill(Session.from_dict(make_session("s1", "Pods of payments-api in namespace payments are in "
+                                                         "CrashLoopBackOff", CRASHLOOP_CALLS, summary="fixed it",
+                                                         started_at="2026-03-02T00:00:00Z")))
+    assert (again.decision, again.skill, again.reason) == ("skip", name, f"already a source of {name}")
+    assert agent.names() == [name] and agent.ledger.get("s1")["decision"] == "skip"
+    agent.close()
+
+
+@pytest.mark.parametrize("durable", [True, False])
+def test_hand_edits_are_looked_for_before_every_write_or_once_a_hold_in_a_scratch_library(tmp_path, durable):
+    """A durable library commits an edit made by hand before its next write, lock held or not. A
+    scratch library (written by its holder alone) looks once a hold of the lock: an edit made by
+    hand during a hold is committed, as such, by the first write of the next hold."""
+    agent = Library(tmp_path / "lib", embedder="hashing", durable=durable).agent("sre-oncall")
+    agent.write(make_skill("restart-cart", "restart the cart service when it hangs"), "add cart")
+    hand = "hand edit of restart-cart (made by hand; committed before the next change)"
+
+    def messages():
+        return [c.message.decode().strip() for c in (e.commit for e in agent.store.git.repo.get_walker())]
+
+    with agent.lock():
+        agent.write(make_skill("restart-mail", "restart the mail service when it hangs"), "add mail")
+        path = agent.root / "skills" / "restart-cart" / "SKILL.md"
+        path.write_text(path.read_text().replace("restart the cart service", "restart the cart service by hand"))
+        agent.write(make_skill("restart-auth", "restart the auth service when it hangs"), "add auth")
+        assert (hand in messages()) is durable
+    agent.write(make_skill("restart-auth", "restart the auth service when it hangs", steps=("drain", "restart")),
+                "second version of auth")
+    assert messages().count(hand) == 1 and messages()[0] == "second version of auth"
+    agent.close()

@@ -256,3 +256,44 @@ def test_a_new_version_writes_its_own_pending_outcomes_and_leaves_the_others_bat
     agent.close()
     pod = UsageStats.from_dict(json.loads((agent.root / "skills" / "restart-pod" / "usage.json").read_text()))
     assert (pod.failures, pod.recent) == (1, [0])
+
+
+def test_counts_held_until_the_lock_is_let_go_are_the_counts_written_at_once(tmp_path, hashing):
+    """A holder that keeps its usage counts in memory (``hold``, the replay) writes nothing while it
+    holds the agent's lock, reads what an immediate writer reads at every step (drift flagging
+    included), a new version's emptied drift window among them, and leaves on disk, once it lets
+    the lock go, the very sidecars the immediate writer left."""
+    def run(agent, hold):
+        sidecars = {n: agent.root / "skills" / n / "usage.json" for n in ("renew-cert", "restart-pod", "rotate-key")}
+        seen = []
+        agent.usage.hold = hold
+        with agent.lock():
+            for name in sidecars:
+                agent.write(make_skill(name, f"Skill {name}."), f"create {name}")
+            agent.usage.record_use("renew-cert", "2026-03-02T00:00:00+00:00")
+            for ok in (True, False, False):
+                seen.append(agent.record_outcome("renew-cert", ok))
+            seen.append(agent.record_outcome("restart-pod", False))
+            new = agent.get("renew-cert")
+            new.set_meta("version", str(new.version + 1))
+            new.set_list("Steps", new.items("Steps") + ["check the expiry"], numbered=True)
+            agent.write(new, "update renew-cert: new procedure")  # empties renew-cert's drift window
+            new = agent.get("rotate-key")  # no counts at all: its new version writes no sidecar
+            new.set_meta("version", str(new.version + 1))
+            agent.write(new, "update rotate-key")
+            for ok in (False, False):
+                seen.append(agent.record_outcome("renew-cert", ok))
+            seen += [agent.usage.get(n).to_dict() for n in sidecars]
+            held_on_disk = [p.exists() for p in sidecars.values()]
+        on_disk = {n: json.loads(p.read_text()) if p.exists() else None for n, p in sidecars.items()}
+        agent.close()
+        return seen, held_on_disk, on_disk
+
+    at_once = run(Library(tmp_path / "a", embedder=hashing).agent("a1"), hold=False)
+    held = run(Library(tmp_path / "b", embedder=hashing).agent("a1"), hold=True)
+    assert held[0] == at_once[0]
+    assert held[1] == [False, False, False] and at_once[1] == [True, True, False]
+    assert held[2] == at_once[2]
+    cert = held[2]["renew-cert"]
+    assert (cert["uses"], cert["successes"], cert["failures"], cert["recent"]) == (1, 1, 4, [0, 0])
+    assert held[2]["rotate-key"] is None

@@ -360,7 +360,7 @@ def _loop(sessions, config: ReplayConfig, lib_root: Path, distiller, book: M.Uni
         t_test = time.perf_counter()
         state["t_start"] = t_test
         if s.agent_id not in seen:  # this loop owns the handle and the scratch library:
-            agent.usage.batch_outcomes = True  # one usage write a batch, and
+            agent.usage.hold = True  # usage counts written when the lock is let go, and
             agent.lock().acquire()  # the agent's lock held throughout, so each write re-enters it
             held.append(agent)
         bar = config.bar_for(seen[s.agent_id])
