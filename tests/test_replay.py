@@ -355,6 +355,45 @@ def test_baseline_arms_in_processes_of_their_own_give_the_same_run(tmp_path, mon
     assert not [p for p in (b / "arms" / "nearest").iterdir() if p.suffix in (".pickle", ".tmp")]
 
 
+def test_with_a_model_the_arms_run_apart_only_when_the_cache_holds_every_query_text(tmp_path, monkeypatch):
+    """With MiniLM the first replay of a corpus embeds its query texts ahead, so its baseline arm
+    stays in this process (a model in the arm's process would only take turns with this one's on
+    the same cores). Replayed again with the same cache, nothing is embedded ahead: the arm runs in
+    a process of its own, reading its vectors from the cache, and the run is the same."""
+    import os
+
+    import skilllab.lab.replay as replay
+    from skilllab.lab.corpus_gen import generate_to_file
+
+    corpus = tmp_path / "gen.jsonl"
+    generate_to_file(corpus, seed=5, sessions=30)
+    monkeypatch.setattr(replay, "ARMS_APART_MIN", 1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    started = []
+    real_init = replay.ArmApart.__init__
+
+    def spy(self, *a, **kw):
+        started.append(a[0])
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(replay.ArmApart, "__init__", spy)
+    cfg = ReplayConfig(embedder="minilm", cache_dir=str(tmp_path / "cache"), progress=False, bootstrap=20)
+    first = run_replay(corpus, cfg, out=tmp_path / "first")
+    ahead = first.details["embedding_ahead"]
+    assert ahead["texts"] > 30 and ahead["computed"] == ahead["texts"] and started == []
+    again = run_replay(corpus, cfg, out=tmp_path / "again")
+    assert again.details["embedding_ahead"]["computed"] == 0 and started == ["nearest"]
+    for rel in ["events.csv", "arms/nearest/events.csv", "arms/nearest/recall_curve.csv"]:
+        assert (tmp_path / "first" / rel).read_text() == (tmp_path / "again" / rel).read_text(), rel
+    strip = lambda m: {k: v for k, v in m.items() if "second" not in k}  # noqa: E731  (times differ)
+    assert strip(again.arms["nearest"].metrics) == strip(first.arms["nearest"].metrics)
+    assert again.arms["nearest"].metrics["embed_seconds"] == 0.0  # every vector came from the cache
+    # asked for none, too few cores, or a texts count with none of them known: one process
+    assert not replay._arms_apart(cfg.with_(parallel_arms=False), 30, object(), {"texts": 5, "computed": 0})
+    assert not replay._arms_apart(cfg, 30, type("E", (), {"cache": None})(), {"texts": 5, "computed": None})
+    assert not replay._arms_apart(cfg, 30, type("E", (), {"cache": None})(), {"texts": 0, "computed": 0})
+
+
 def test_a_baseline_arm_that_fails_in_its_own_process_fails_the_run(tmp_path):
     """The arm's error is raised in the run (here: an arm that does not exist, so the arm's
     process fails reading its own configuration)."""

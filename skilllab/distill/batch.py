@@ -54,11 +54,12 @@ def embed_ahead(embedder: Any, sessions: Iterable[Session], distillers: Iterable
     then only looks vectors up, and a later run or a sweep reuses them. Does nothing for an
     embedder without a cache (one cheaper to compute than to look up, such as ``hashing``).
     ``sessions`` is read once (a stream is fine); memory grows by a hash a text. Returns how many
-    texts were queued, the seconds spent and the model's own seconds."""
+    texts were queued, how many of them the model computed (the others were in the cache), the
+    seconds spent and the model's own seconds."""
     if not hasattr(embedder, "cache"):
         return {"texts": 0, "seconds": 0.0}
     t0 = time.perf_counter()
-    before = embedder.seconds
+    before, misses = embedder.seconds, getattr(embedder, "misses", None)
     dists = list(distillers)
     seen: set[int] = set()  # hashes of the texts queued so far
     batch: list[str] = []
@@ -84,7 +85,8 @@ def embed_ahead(embedder: Any, sessions: Iterable[Session], distillers: Iterable
                     add(q)
     if batch:
         embedder.embed(batch)
-    return {"texts": count, "seconds": round(time.perf_counter() - t0, 3),
+    computed = None if misses is None else embedder.misses - misses
+    return {"texts": count, "computed": computed, "seconds": round(time.perf_counter() - t0, 3),
             "model_seconds": round(embedder.seconds - before, 3)}
 
 

@@ -139,7 +139,7 @@ def run_replay(corpus: str | Path, config: ReplayConfig | None = None, *, out: s
                                 batch_size=config.embed_batch_size)
         ahead = embed_ahead(embedder, sessions, [distiller] + [make_distiller(config.arm(n)) for n in config.compare])
         apart = {name: ArmApart(name, corpus, config, work, floors)
-                 for name in config.compare if _arms_apart(config, len(sessions), embedder)}
+                 for name in config.compare if _arms_apart(config, len(sessions), embedder, ahead)}
         try:
             gold = gold_actions(sessions)
             main = _arm("skilllab", sessions, config, work, distiller, gold, embedder, floors)
@@ -184,15 +184,20 @@ def rescore(events: Iterable, floor: float) -> Iterator[dict]:
 ARMS_APART_MIN = 500  # sessions from which a baseline arm is replayed in a process of its own
 
 
-def _arms_apart(config: ReplayConfig, n_sessions: int, embedder: Any) -> bool:
+def _arms_apart(config: ReplayConfig, n_sessions: int, embedder: Any, ahead: dict | None = None) -> bool:
     """Whether the baseline arms run in processes of their own: asked for, more than one core, a
-    corpus long enough to pay for starting a process (two seconds or so), and an embedder with no
-    model (``hashing``: cheaper to compute than to look up, so it has no cache). A model may have
-    texts to embed in the arm's process, beside this one's on the same cores: the two would only
-    take turns, and a vector computed by another process under other threads need not be the
-    same to the last bit as the one this process would compute, so the results could differ."""
-    return (config.parallel_arms and (os.cpu_count() or 1) > 1 and n_sessions >= ARMS_APART_MIN
-            and not hasattr(embedder, "cache"))
+    corpus long enough to pay for starting a process (two seconds or so), and nothing for a model
+    to do there: an embedder with no model (``hashing``: cheaper to compute than to look up, so
+    it has no cache), or an embedding cache that already held every query text of the run
+    (``ahead``: what :func:`~skilllab.distill.batch.embed_ahead` did; nothing was computed), as
+    when a corpus is replayed again. Texts a model would embed in the arm's process, beside this
+    one's on the same cores, would only take turns with them; so the arm runs apart only when its
+    vectors are read from the cache (a text missing there is embedded by the arm's process)."""
+    if not (config.parallel_arms and (os.cpu_count() or 1) > 1 and n_sessions >= ARMS_APART_MIN):
+        return False
+    if not hasattr(embedder, "cache"):
+        return True
+    return bool(ahead) and ahead.get("texts", 0) > 0 and ahead.get("computed") == 0
 
 
 class ArmApart:
@@ -201,9 +206,9 @@ class ArmApart:
     The process is a fresh interpreter (``python -m skilllab.lab.replay_arm``: it inherits no
     thread, lock or model of this one and does not import the caller's script), importing the same
     skilllab as this process. It reads the corpus and makes its embedder itself (one without a
-    model: see :func:`_arms_apart`), writes the arm's library where the arm would, and hands its
-    events over as a spool. It is the same code on the same inputs, so the arm's results are the
-    ones it gives in this process."""
+    model, or one whose vectors the shared cache holds: see :func:`_arms_apart`), writes the arm's
+    library where the arm would, and hands its events over as a spool. It is the same code on the
+    same inputs and vectors, so the arm's results are the ones it gives in this process."""
 
     def __init__(self, name: str, corpus: Path, config: ReplayConfig, work: Path, floors: tuple):
         import pickle
