@@ -196,3 +196,34 @@ def test_branch_comments_split_as_the_shell_would():
     assert _attrs("id=a\tkey=b\u00a0c") == {"id": "a", "key": "b\u00a0c"}
     rb = Runbook.parse("### When pool exhausted\n<!-- skilllab:branch id=pool key=\"restart deploy\" -->\n1. `kubectl rollout restart deploy/api`\n")
     assert (rb.branches[0].id, rb.branches[0].key) == ("pool", "restart deploy")
+
+
+def test_the_literal_prefilter_of_abandoned_attempts_changes_no_answer():
+    """Messages that say an attempt did not help are found by an expression that runs only on texts
+    holding one of its literals: on every assistant message of the bundled corpus, on each of the
+    expression's phrasings in mixed case, and on random mixes of its words, the answer is the
+    expression's own. A text that is not ASCII is always searched (ſ folds to s)."""
+    import json
+    import random
+    import re
+    from pathlib import Path
+
+    from skilllab.distill.transcript import _ABANDONED, abandoned
+
+    bundled = Path(__file__).resolve().parents[1] / "datasets" / "sre-sessions.jsonl"
+    texts = [m["content"] for line in bundled.read_text().splitlines()
+             for m in json.loads(line)["messages"] if m["role"] == "assistant" and m.get("content")]
+    phrasings = ["didn't help", "did not fix", "no luck", "Still Failing", "not the culprit", "dead end",
+                 "wrong guess", "that was not it", "red herring", "same error", "came back", "made things worse",
+                 "had to roll back", "gave up on", "doesn't work", "only masked", "no better",
+                 "is still mostly full", "were still there", "UNCHANGED", "filled up again", "failed the same",
+                 "the same way", "NO EFFECT"]
+    words = sorted({w for p in phrasings for w in re.findall(r"[\w']+", p.lower())} | {"the", "disk", "pod", "it"})
+    rng = random.Random(7)
+    mixes = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
+    cased = [f"the restart {''.join(c.upper() if rng.random() < 0.5 else c for c in p)} again" for p in phrasings]
+    for t in texts + cased + mixes:
+        assert bool(abandoned(t)) == bool(_ABANDONED.search(t)), t
+    assert all(abandoned(t) for t in cased) and sum(bool(abandoned(t)) for t in texts) > 0
+    assert sum(bool(abandoned(t)) for t in mixes) > 300  # the mixes do reach the expression
+    assert abandoned("that was ſtill failing") is not None and "ſ".isascii() is False

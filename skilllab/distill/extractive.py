@@ -84,8 +84,9 @@ def _first_sentence(text: str, n: int = 160) -> str:
     return _cut(text[: m.start()] if m and m.start() > 20 else text, n).rstrip(".")
 
 
-def _words(text: str) -> set[str]:
-    return set(content_words(text, 50))
+@lru_cache(maxsize=4096)  # a skill's phrasings are compared with each new session's, session after session
+def _words(text: str) -> frozenset[str]:
+    return frozenset(content_words(text, 50))
 
 
 class ExtractiveDistiller:
@@ -397,7 +398,7 @@ def add_phrasing(existing: list[str], phrase: str, cap: int) -> list[str] | None
         return None
     sets = [_words(p) for p in existing]
 
-    def dist(x: set[str], y: set[str]) -> float:
+    def dist(x: frozenset[str], y: frozenset[str]) -> float:
         return 1.0 - (len(x & y) / len(x | y) if x | y else 1.0)
 
     d_new = min((dist(mine, t) for t in sets), default=1.0)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..names import slugify
@@ -63,6 +64,23 @@ _ABANDONED = re.compile(
     r"|does(?:n'?t| not) (?:help|work|fix)|only (?:hid|delayed|helped for|masked|tidied|moved)|no better"
     r"|(?:was|is|are|were) still (?:\w+ ){0,2}(?:full|there|present|high|low|down|failing|broken|unreachable|slow)"
     r"|unchanged|filled up again|failed the same|the same way)", re.IGNORECASE)
+# Every alternative of _ABANDONED holds one of these (lower case): an ASCII text holding none of them
+# cannot match it, and is not searched (the expression costs about 0.1 ms a message of 2,000 chars).
+_ABANDONED_NEEDS = ("did", "no effect", "no change", "no improvement", "no luck", "no difference", "still ",
+                    "not the ", "dead end", "wrong ", "that was not it", "red herring", "same error", "came back",
+                    "worse", "had to ", "gave up on", "does", "only ", "no better", "unchanged", "filled up again",
+                    "failed the same", "the same way")
+
+
+def abandoned(text: str) -> re.Match[str] | None:
+    """Where ``text`` says the previous attempt did not help (:data:`_ABANDONED`), if it does. A
+    text that is not ASCII is always searched: case-insensitive matching knows folds ``lower()``
+    does not (ſ ~ s, K ~ k)."""
+    if text.isascii():
+        low = text.lower()
+        if not any(need in low for need in _ABANDONED_NEEDS):
+            return None
+    return _ABANDONED.search(text)
 _SIGNAL = re.compile(
     r"\b(errors?|exception|panic|fatal|fail\w*|denied|refused|timeout|timed out|oomkilled|crashloop\w*|evict\w*"
     r"|expir\w*|too many|exhaust\w*|not found|unreachable|unavailable|lag|full|pressure|backoff|nxdomain|5\d\d"
@@ -275,7 +293,12 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 def first_line(text: str, pattern: re.Pattern[str] | None = None) -> str:
     """The first non-empty line of ``text`` (matching ``pattern``, read with camelCase split so
     ``DiskPressure`` and ``CrashLoopBackOff`` name their symptom), cut to a note's length."""
-    for line in text[:MAX_OUTPUT].splitlines():
+    return _first_line(text[:MAX_OUTPUT], pattern)
+
+
+@lru_cache(maxsize=256)  # a call's output is read by the analysis and again by the condensed account
+def _first_line(text: str, pattern: re.Pattern[str] | None) -> str:
+    for line in text.splitlines():
         line = line.strip()
         if line and (pattern is None or pattern.search(line) or pattern.search(_CAMEL.sub(" ", line))):
             return line[:NOTE_CHARS] + ("…" if len(line) > NOTE_CHARS else "")
@@ -285,15 +308,21 @@ def first_line(text: str, pattern: re.Pattern[str] | None = None) -> str:
 def _call_failed(step: ToolStep) -> str | None:
     if not step.answered:
         return "no output came back (abandoned)"
-    head = "\n".join(step.output[:2000].strip().splitlines()[:2])
+    return _output_failed(step.output[:MAX_OUTPUT], step.command[:500])
+
+
+@lru_cache(maxsize=256)  # asked by the analysis and again by the condensed account
+def _output_failed(output: str, command: str) -> str | None:
+    """What says a call failed, from the start of its output (and whether it reads logs)."""
+    head = "\n".join(output[:2000].strip().splitlines()[:2])
     if not head:
         return None
-    if _READS_LOGS.search(step.command[:500]) and not re.match(
+    if _READS_LOGS.search(command) and not re.match(
             r"^(error:|Error from server|.*command not found|.*no such file|.*unknown flag|.*permission denied)",
             head, re.IGNORECASE):
         return None
     if _CALL_FAILED.match(head):
-        return first_line(step.output)
+        return first_line(output)
     return None
 
 
@@ -428,8 +457,7 @@ def analyse(session: Session) -> Analysis:
             dead[st.index] = ""  # a lookup of a wrong id: not a step, not worth a dead end
     commentary = session.assistant_texts()
     for calls_before, text in commentary:
-        m = _ABANDONED.search(text[:2000])
-        if not m or calls_before == 0:
+        if calls_before == 0 or not abandoned(text[:2000]):
             continue
         prior = [s for s in steps[:calls_before] if s.index not in dead]
         fixes = [s for s in prior if acts[s.index].kind == WRITE]
