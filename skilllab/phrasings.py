@@ -9,6 +9,7 @@ bullet, edited or trimmed by hand like any other file of the skill, and indexed 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 PHRASINGS_FILE = "references/phrasings.md"
 MAX_CHARS = 1500
@@ -19,7 +20,13 @@ _ITEM = re.compile(r"^\s*[-*]\s+(.+?)\s*$")
 
 
 def parse(text: str) -> list[str]:
-    return [m.group(1) for m in map(_ITEM.match, text.splitlines()) if m]
+    """The phrasings of a file's text, one a bullet, in order (a new list the caller may change)."""
+    return list(_parse(text))
+
+
+@lru_cache(maxsize=256)  # a candidate's file is read again for every session it is a candidate of
+def _parse(text: str) -> tuple[str, ...]:
+    return tuple(m.group(1) for m in map(_ITEM.match, text.splitlines()) if m)
 
 
 def render(phrasings: list[str]) -> str:

@@ -84,7 +84,7 @@ def _first_sentence(text: str, n: int = 160) -> str:
     return _cut(text[: m.start()] if m and m.start() > 20 else text, n).rstrip(".")
 
 
-@lru_cache(maxsize=4096)  # a skill's phrasings are compared with each new session's, session after session
+@lru_cache(maxsize=1024)  # a skill's phrasings are compared with each new session's, session after session
 def _words(text: str) -> frozenset[str]:
     return frozenset(content_words(text, 50))
 

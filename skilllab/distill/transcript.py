@@ -66,10 +66,13 @@ _ABANDONED = re.compile(
     r"|unchanged|filled up again|failed the same|the same way)", re.IGNORECASE)
 # Every alternative of _ABANDONED holds one of these (lower case): an ASCII text holding none of them
 # cannot match it, and is not searched (the expression costs about 0.1 ms a message of 2,000 chars).
-_ABANDONED_NEEDS = ("did", "no effect", "no change", "no improvement", "no luck", "no difference", "still ",
-                    "not the ", "dead end", "wrong ", "that was not it", "red herring", "same error", "came back",
-                    "worse", "had to ", "gave up on", "does", "only ", "no better", "unchanged", "filled up again",
-                    "failed the same", "the same way")
+_ABANDONED_NEEDS = (
+    "didn", "did not", "no effect", "no change", "no improvement", "no luck", "no difference", "still ",
+    "not the cause", "not the issue", "not the problem", "not the culprit", "dead end", "wrong track",
+    "wrong guess", "wrong direction", "that was not it", "red herring", "same error", "came back", "made it worse",
+    "made things worse", "had to revert", "had to roll back", "gave up on", "doesn", "does not", "only hid",
+    "only delayed", "only helped for", "only masked", "only tidied", "only moved", "no better", "unchanged",
+    "filled up again", "failed the same", "the same way")
 
 
 def abandoned(text: str) -> re.Match[str] | None:
@@ -244,12 +247,25 @@ def command_values(commands: list[str]) -> dict[str, str]:
     """Values the tool calls pass in argument positions (``-n payments``, ``deploy/checkout-api``)."""
     out: dict[str, str] = {}
     for cmd in commands:
-        for pat, kind in _ARG_VALUE:
-            for m in pat.finditer(cmd[:MAX_TASK_CHARS]):
-                val = m.group(1)
-                if val.lower() not in _STOP and len(val) > 1 and not val.startswith(("<", "-")):
-                    out.setdefault(val, kind)
+        cmd = cmd[:MAX_TASK_CHARS]
+        for val, kind in (_values_in(cmd) if len(cmd) <= _REMEMBERED_COMMAND else _values_in.__wrapped__(cmd)):
+            out.setdefault(val, kind)
     return out
+
+
+_REMEMBERED_COMMAND = 2000  # characters: a longer command is not kept by _values_in
+
+
+@lru_cache(maxsize=1024)  # a command is read for the placeholders and for its own values, and recurs
+def _values_in(cmd: str) -> tuple[tuple[str, str], ...]:
+    """The ``(value, kind)`` pairs of one command, in the order :func:`command_values` meets them."""
+    out = []
+    for pat, kind in _ARG_VALUE:
+        for m in pat.finditer(cmd):
+            val = m.group(1)
+            if val.lower() not in _STOP and len(val) > 1 and not val.startswith(("<", "-")):
+                out.append((val, kind))
+    return tuple(out)
 
 
 def number_placeholders(placeholders: dict[str, str]) -> dict[str, str]:

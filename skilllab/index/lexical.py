@@ -109,6 +109,20 @@ def query_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
     return cols, vals
 
 
+def _stack(rows: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """One-row CSR matrices stacked into one: what ``scipy.sparse.vstack`` gives, its arrays
+    joined directly (a tenth of its time for a thousand rows)."""
+    import scipy.sparse as sp
+
+    if not rows:
+        return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+    indptr = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum([r.nnz for r in rows], out=indptr[1:])
+    data = np.concatenate([r.data for r in rows])
+    indices = np.concatenate([r.indices for r in rows]).astype(np.int32, copy=False)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), N_FEATURES))
+
+
 class LexicalIndex:
     """TF-IDF cosine search over named documents, updated one document at a time."""
 
@@ -175,12 +189,15 @@ class LexicalIndex:
         import scipy.sparse as sp
 
         if self._mat is None:
-            self._mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES))
+            self._mat = _stack(self._rows)
         if self._norms is None:
-            used = np.unique(self._mat.indices)
+            mat = self._mat
+            used = np.unique(mat.indices)
             idf = np.zeros(N_FEATURES, dtype=np.float32)
             idf[used] = self._idf_of(used)
-            weighted = self._mat.multiply(idf[None, :]).tocsr()
+            # every stored value is a term's log-tf (>= 1) and every used term's idf is >= 1: the
+            # weighted matrix has the same entries, each times its term's idf
+            weighted = sp.csr_matrix((mat.data * idf[mat.indices], mat.indices, mat.indptr), shape=mat.shape)
             self._norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
         return self._mat, self._norms
 
@@ -242,7 +259,7 @@ class LexicalIndex:
         from .._fs import atomic_write
 
         path = Path(path)
-        mat = sp.vstack(self._rows, format="csr") if self._rows else sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        mat = _stack(self._rows)
         import io
 
         buf = io.BytesIO()

@@ -9,17 +9,17 @@ labels that are reused when a removed name comes back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from .._fs import atomic_write, read_json, write_json
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """A document found and its cosine similarity (a named tuple: a search makes a hundred)."""
+
     name: str
     similarity: float
 
