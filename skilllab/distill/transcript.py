@@ -84,6 +84,8 @@ def abandoned(text: str) -> re.Match[str] | None:
         if not any(need in low for need in _ABANDONED_NEEDS):
             return None
     return _ABANDONED.search(text)
+
+
 _SIGNAL = re.compile(
     r"\b(errors?|exception|panic|fatal|fail\w*|denied|refused|timeout|timed out|oomkilled|crashloop\w*|evict\w*"
     r"|expir\w*|too many|exhaust\w*|not found|unreachable|unavailable|lag|full|pressure|backoff|nxdomain|5\d\d"
