@@ -116,7 +116,8 @@ class Library:
             flush is skipped. Commits made while the agent's lock is held without a break are
             kept in memory and written, as one pack and then HEAD, when the lock is let go (see
             :class:`~skilllab.history.GitHistory`); so is each write's intent record, and edits
-            made by hand are looked for once a hold, not before every write. Git's index file
+            made by hand (and a record an earlier handle left) are looked for once a hold, not
+            before every write. Git's index file
             (staging, which only ``git status`` reads) is written when the agent closes.
     """
 
@@ -229,6 +230,7 @@ class Agent:
         self._usage: UsageBook | None = None
         self._intent: dict[str, Any] | None = None  # the change being written, when not durable
         self._looked_for_edits: int | None = None  # the hold of the lock in which hand edits were last looked for
+        self._looked_for_intent: int | None = None  # the hold in which an intent record on disk was last looked for
         # the search index, kept in step with the files (see skilllab.indexing)
         self.indexer = AgentIndex(self.store, library, read_only=self.read_only, lock=self.lock,
                                   on_new_version=lambda name: self.usage.reset_recent(name),
@@ -479,19 +481,36 @@ class Agent:
 
     def clear_intent(self) -> None:
         """The session whose change was written is in the ledger now: nothing left to recover."""
-        if self._intent is not None:  # kept in memory (a library that is not durable)
-            self._intent = None
+        if not self.library.durable and (self._intent is not None or self._no_intent_file()):
+            self._intent = None  # kept in memory, and no record on disk
             return
         try:
             self._intent_path().unlink()
         except FileNotFoundError:
             pass
 
+    def _no_intent_file(self) -> bool:
+        """A library that is not durable writes no intent record: whether this hold of the lock
+        already found none left on disk by an earlier handle (then none can be there)."""
+        epoch = self._lock.held_epoch
+        return epoch is not None and epoch == self._looked_for_intent
+
     def recover(self) -> str | None:
         """Finish a change a crash interrupted (see :meth:`write`): write its files again in full
         and commit them with its own message if that commit was not made, and add its ledger line
         if it is missing. Running it again does nothing new. Returns what was done ("" when
-        nothing was pending)."""
+        nothing was pending). A library that is not durable looks for a record on disk once a
+        hold of the lock (it writes none itself)."""
+        if self.library.durable or self._intent is not None:
+            return self._recover()
+        if self._no_intent_file():
+            return ""
+        epoch = self._lock.held_epoch
+        done = self._recover()
+        self._looked_for_intent = epoch
+        return done
+
+    def _recover(self) -> str | None:
         path = self._intent_path()
         try:
             intent = self._intent if self._intent is not None else json.loads(path.read_text(encoding="utf-8"))

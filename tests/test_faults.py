@@ -322,8 +322,11 @@ def test_a_damaged_git_blob_is_one_line_and_found_by_check(tmp_path, capsys):
 
 
 # ---- 11. write, commit and ledger are one recoverable step ------------------------------------------
+@pytest.mark.parametrize("reopened_durable", [True, False])
 @pytest.mark.parametrize("crash_at", ["before_commit", "after_commit"])
-def test_a_crash_mid_change_is_finished_with_the_right_message_and_ledger(tmp_path, crash_at):
+def test_a_crash_mid_change_is_finished_with_the_right_message_and_ledger(tmp_path, crash_at, reopened_durable):
+    """A durable library killed mid-change leaves its intent record; the next handle finishes the
+    change, a scratch one too (it writes no record itself, and looks for one once a hold)."""
     code = f"""
         import json, os, sys
         from skilllab import Library
@@ -343,7 +346,8 @@ def test_a_crash_mid_change_is_finished_with_the_right_message_and_ledger(tmp_pa
     res = subprocess.run([sys.executable, "-c", __import__("textwrap").dedent(code), str(tmp_path / "lib"),
                           json.dumps(crash("s-1"))], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 9, res.stderr
-    agent = Library(tmp_path / "lib", embedder="hashing").agent("sre-oncall")
+    assert (tmp_path / "lib" / "sre-oncall" / "state" / "intent.json").exists()
+    agent = Library(tmp_path / "lib", embedder="hashing", durable=reopened_durable).agent("sre-oncall")
     again = agent.distill(Session.from_dict(crash("s-2", day=3)))  # the next change finishes the first
     assert again.decision in ("skip", "update")
     [name] = agent.names()
