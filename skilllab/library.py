@@ -266,6 +266,11 @@ class Agent:
         finally:
             self.store.git.flush()
 
+    def _forget_usage(self, name: str) -> None:
+        """A skill's folder was removed: its usage counts not yet written go with it."""
+        if self._usage is not None:
+            self._usage.forget(name)
+
     def lock(self) -> AgentLock:
         """The agent's write lock (reentrant; serializes writers across processes)."""
         self._check_writable()
@@ -417,6 +422,7 @@ class Agent:
             cid = self._apply(change, intent)
             if renamed_from and renamed_from != skill.name:
                 self.indexer.forget(renamed_from)
+                self._forget_usage(renamed_from)
             self.indexer.after_write(skill)
             return cid
 
@@ -446,6 +452,7 @@ class Agent:
             cid = self._apply(self.store.plan_change(writes, deletes, message, when), None)
             for name in deletes:
                 self.indexer.forget(name)
+                self._forget_usage(name)
             for skill, _ in writes:
                 self.indexer.after_write(skill)
             self.flush()
@@ -577,6 +584,7 @@ class Agent:
             self._commit_pending()
             cid = self._apply(self.store.plan_delete(name, f"remove {name}: {reason}", when), None)
             self.indexer.forget(name)
+            self._forget_usage(name)
             self.indexer.committed()
             return cid
 

@@ -152,6 +152,12 @@ class UsageBook:
                 stats.recent = []
                 write_json(self._path(name), stats.to_dict(), durable=False)
 
+    def forget(self, name: str) -> None:
+        """Drop the pending counts of a skill whose folder was removed (deleted, merged into
+        another, renamed): its counts go with its folder, as written ones do, and a skill made
+        later under the same name starts with none."""
+        self._pending.pop(name, None)
+
     def _reset_held(self, name: str) -> None:
         """:meth:`reset_recent` for a book that holds its counts: the outcomes counted so far
         leave the drift window in memory, to be written with the rest. Writes what the immediate

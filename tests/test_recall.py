@@ -297,3 +297,31 @@ def test_counts_held_until_the_lock_is_let_go_are_the_counts_written_at_once(tmp
     cert = held[2]["renew-cert"]
     assert (cert["uses"], cert["successes"], cert["failures"], cert["recent"]) == (1, 1, 4, [0, 0])
     assert held[2]["rotate-key"] is None
+
+
+def test_a_removed_skill_takes_its_counts_with_it_held_or_not(tmp_path, hashing):
+    """Counts go with a skill's folder: a skill deleted and made again under the same name starts
+    with none, whether its counts were written at once or held in memory (the replay)."""
+    def run(agent, hold):
+        agent.usage.hold = hold
+        with agent.lock():
+            for name in ("renew-cert", "restart-pod"):
+                agent.write(make_skill(name, f"Skill {name}."), f"create {name}")
+            for ok in (False, False):
+                agent.record_outcome("renew-cert", ok)
+            agent.usage.record_use("renew-cert", "2026-03-02T00:00:00+00:00")
+            agent.delete("renew-cert", "merged by hand")
+            agent.write(make_skill("renew-cert", "Renew the certificate again."), "create renew-cert again")
+            fresh = agent.usage.get("renew-cert").to_dict()
+            status = agent.record_outcome("renew-cert", False)
+        sidecar = agent.root / "skills" / "renew-cert" / "usage.json"
+        on_disk = json.loads(sidecar.read_text())
+        agent.close()
+        return fresh, status, on_disk
+
+    at_once = run(Library(tmp_path / "a", embedder=hashing).agent("a1"), hold=False)
+    held = run(Library(tmp_path / "b", embedder=hashing).agent("a1"), hold=True)
+    assert held == at_once
+    fresh, status, on_disk = held
+    assert (fresh["uses"], fresh["failures"], fresh["recent"]) == (0, 0, [])
+    assert status == "active" and (on_disk["failures"], on_disk["recent"]) == (1, [0])
