@@ -267,7 +267,7 @@ class Agent:
             self.store.git.flush()
 
     def _forget_usage(self, name: str) -> None:
-        """A skill's folder was removed: its usage counts not yet written go with it."""
+        """A skill's folder was removed: its usage counts not yet written are dropped with it."""
         if self._usage is not None:
             self._usage.forget(name)
 

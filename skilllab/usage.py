@@ -154,7 +154,7 @@ class UsageBook:
 
     def forget(self, name: str) -> None:
         """Drop the pending counts of a skill whose folder was removed (deleted, merged into
-        another, renamed): its counts go with its folder, as written ones do, and a skill made
+        another, renamed): they are lost with the folder, as written ones are, and a skill made
         later under the same name starts with none."""
         self._pending.pop(name, None)
 
