@@ -58,21 +58,27 @@ class UsageStats:
 
 @dataclass
 class _Pending:
+    """Counts not yet on disk. Memory stays bounded however long they are held: outcomes are
+    counted, and only the last :data:`RECENT` are kept for the drift window."""
+
     uses: int = 0
     last_used: str | None = None
-    outcomes: list[int] = field(default_factory=list)  # 1 = success, 0 = failure, oldest first
-    # held only: the drift window was emptied (a new version) after ``before`` was counted
-    reset: bool = False
-    before: list[int] = field(default_factory=list)  # outcomes counted, but not in the new window
+    outcomes: list[int] = field(default_factory=list)  # the last RECENT: 1 = success, 0 = failure, oldest first
+    successes: int = 0
+    failures: int = 0
+    reset: bool = False  # held only: the drift window was emptied (a new version) since the file was read
+
+    def add_outcome(self, success: bool) -> None:
+        self.successes += success
+        self.failures += not success
+        self.outcomes = (self.outcomes + [1 if success else 0])[-RECENT:]
 
     def add_to(self, stats: UsageStats) -> UsageStats:
-        counted = self.before + self.outcomes
         stats.uses += self.uses
         stats.last_used = max(filter(None, [stats.last_used, self.last_used]), default=None)
-        stats.successes += sum(counted)
-        stats.failures += len(counted) - sum(counted)
-        stats.recent = ([] if self.reset else stats.recent) + self.outcomes
-        stats.recent = stats.recent[-RECENT:]
+        stats.successes += self.successes
+        stats.failures += self.failures
+        stats.recent = (([] if self.reset else stats.recent) + self.outcomes)[-RECENT:]
         return stats
 
 
@@ -132,7 +138,7 @@ class UsageBook:
 
             raise SkilllabError(f"{self.skills_dir}: opened read-only; outcomes cannot be recorded")
         with self.lock:
-            self._add(name).outcomes.append(1 if success else 0)
+            self._add(name).add_outcome(success)
             stats = self.get(name)
             if not (self.batch_outcomes or self.hold) or self._due():
                 self.flush()
@@ -167,7 +173,7 @@ class UsageBook:
             if not self._read(name).recent or not self._path(name).parent.is_dir():
                 return
             p = self._pending[name] = _Pending()
-        p.reset, p.before, p.outcomes = True, p.before + p.outcomes, []
+        p.reset, p.outcomes = True, []
 
     def flush(self) -> None:
         """Add the pending counts to what is on disk (under the agent's lock)."""

@@ -325,3 +325,27 @@ def test_a_removed_skill_takes_its_counts_with_it_held_or_not(tmp_path, hashing)
     fresh, status, on_disk = held
     assert (fresh["uses"], fresh["failures"], fresh["recent"]) == (0, 0, [])
     assert status == "active" and (on_disk["failures"], on_disk["recent"]) == (1, [0])
+
+
+def test_counts_held_through_a_long_run_stay_bounded_and_exact(tmp_path, hashing):
+    """However many outcomes a holder keeps in memory, it keeps the counts and the last RECENT
+    of them only, and reads and writes what immediate writes give."""
+    from skilllab.usage import RECENT
+
+    outcomes = [i % 3 != 0 for i in range(5 * RECENT)]
+    results = []
+    for hold, root in ((False, "a"), (True, "b")):
+        agent = Library(tmp_path / root, embedder=hashing).agent("a1")
+        agent.write(make_skill("restart-pod", "Restart a hung pod."), "create")
+        agent.usage.hold = hold
+        with agent.lock():
+            for ok in outcomes:
+                agent.usage.record_outcome("restart-pod", ok)
+            if hold:
+                assert len(agent.usage._pending["restart-pod"].outcomes) == RECENT
+            seen = agent.usage.get("restart-pod").to_dict()
+        results.append((seen, json.loads((agent.root / "skills" / "restart-pod" / "usage.json").read_text())))
+        agent.close()
+    assert results[0] == results[1]
+    assert (results[1][1]["successes"], results[1][1]["failures"]) == (sum(outcomes), len(outcomes) - sum(outcomes))
+    assert results[1][1]["recent"] == [int(x) for x in outcomes[-RECENT:]]
