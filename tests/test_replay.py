@@ -267,6 +267,20 @@ def test_bench_tables_show_stages_by_cost_and_growth_as_ratios():
     assert [(r[0], r[4], r[6]) for r in table] == [("1000", "0.50", "1.00"), ("30000", "1.00", "1.50")]
 
 
+def test_the_bench_reports_the_median_run_with_every_run_beside_it():
+    """A cheap replay is run three times and the run of median harness overhead is reported (not
+    the best: that would flatter), with every run's overhead and whole-replay time."""
+    from skilllab.lab.replay_bench import median_run
+
+    runs = iter([{"overhead_ms_per_session": 9.0, "replay_ms_per_session": 14.0, "tag": "slow"},
+                 {"overhead_ms_per_session": 5.0, "replay_ms_per_session": 12.5, "tag": "fast"},
+                 {"overhead_ms_per_session": 6.0, "replay_ms_per_session": 11.0, "tag": "middle"}])
+    out = median_run(lambda: next(runs))
+    assert out["tag"] == "middle" and out["overhead_ms_per_session"] == 6.0
+    assert out["overhead_ms_per_session_runs"] == [5.0, 6.0, 9.0]
+    assert out["replay_ms_per_session_runs"] == [11.0, 12.5, 14.0]
+
+
 def test_peak_memory_of_a_child_is_its_own_not_its_parents():
     """The scaling table runs each replay in a child process; its peak must not be the peak of the
     process that started it (``ru_maxrss`` keeps that across fork and exec)."""
