@@ -117,8 +117,8 @@ class Library:
             kept in memory and written, as one pack and then HEAD, when the lock is let go (see
             :class:`~skilllab.history.GitHistory`); so is each write's intent record, and edits
             made by hand (and a record an earlier handle left) are looked for once a hold, not
-            before every write. Git's index file
-            (staging, which only ``git status`` reads) is written when the agent closes.
+            before every write. Git's index file (staging, which only ``git status`` reads) is
+            written when the agent closes.
     """
 
     def __init__(self, root: str | Path, embedder: Any = DEFAULT_EMBEDDER, *, cache_dir: Any = None,
@@ -229,8 +229,7 @@ class Agent:
         self._ledger: Ledger | None = None
         self._usage: UsageBook | None = None
         self._intent: dict[str, Any] | None = None  # the change being written, when not durable
-        self._looked_for_edits: int | None = None  # the hold of the lock in which hand edits were last looked for
-        self._looked_for_intent: int | None = None  # the hold in which an intent record on disk was last looked for
+        self._looked: dict[str, int | None] = {}  # what a scratch library looked for on disk -> in which hold
         # the search index, kept in step with the files (see skilllab.indexing)
         self.indexer = AgentIndex(self.store, library, read_only=self.read_only, lock=self.lock,
                                   on_new_version=lambda name: self.usage.reset_recent(name),
@@ -488,7 +487,7 @@ class Agent:
 
     def clear_intent(self) -> None:
         """The session whose change was written is in the ledger now: nothing left to recover."""
-        if not self.library.durable and (self._intent is not None or self._no_intent_file()):
+        if not self.library.durable and (self._intent is not None or self._looked_this_hold("intent")):
             self._intent = None  # kept in memory, and no record on disk
             return
         try:
@@ -496,11 +495,12 @@ class Agent:
         except FileNotFoundError:
             pass
 
-    def _no_intent_file(self) -> bool:
-        """A library that is not durable writes no intent record: whether this hold of the lock
-        already found none left on disk by an earlier handle (then none can be there)."""
+    def _looked_this_hold(self, what: str) -> bool:
+        """Whether this hold of the lock already looked on disk for ``what`` (``"edits"`` made by
+        hand, an ``"intent"`` record an earlier handle left). A library that is not durable is
+        written by the lock's holder alone, so once a hold is enough; it writes no intent record."""
         epoch = self._lock.held_epoch
-        return epoch is not None and epoch == self._looked_for_intent
+        return epoch is not None and self._looked.get(what) == epoch
 
     def recover(self) -> str | None:
         """Finish a change a crash interrupted (see :meth:`write`): write its files again in full
@@ -510,11 +510,11 @@ class Agent:
         hold of the lock (it writes none itself)."""
         if self.library.durable or self._intent is not None:
             return self._recover()
-        if self._no_intent_file():
+        if self._looked_this_hold("intent"):
             return ""
         epoch = self._lock.held_epoch
         done = self._recover()
-        self._looked_for_intent = epoch
+        self._looked["intent"] = epoch
         return done
 
     def _recover(self) -> str | None:
@@ -557,10 +557,9 @@ class Agent:
         files whose stat changed are read: see :meth:`AgentStore.blob_ids`). A library that is not
         durable looks once a hold of the lock: a scratch library is written by its holder alone."""
         if not self.library.durable:
-            epoch = self._lock.held_epoch
-            if epoch is not None and epoch == self._looked_for_edits:
+            if self._looked_this_hold("edits"):
                 return
-            self._looked_for_edits = epoch
+            self._looked["edits"] = self._lock.held_epoch
         if self.store.commit_untracked_changes() is not None:
             self.indexer.sync_locked(False)
 

@@ -325,21 +325,19 @@ def test_a_replay_takes_each_agents_lock_once_and_gives_it_back(tmp_path, monkey
     lock.release()
 
 
-def test_baseline_arms_in_processes_of_their_own_give_the_same_run(tmp_path, monkeypatch):
-    """With ``parallel_arms`` (the default, from ``ARMS_APART_MIN`` sessions on a machine of more
-    than one core) each baseline arm is replayed by a fresh interpreter beside skilllab's arm: the
-    run folder holds the same events, metrics and library as when the arms run in this process,
-    and nothing of the hand-over (job, result, spool) is left behind."""
+def _arms_may_run_apart(tmp_path, monkeypatch, *, seed: int, sessions: int):
+    """A generated corpus, and the names of the baseline arms started in processes of their own
+    (recorded as they start), on a machine taken to have two cores, from one session on."""
     import os
 
     import skilllab.lab.replay as replay
     from skilllab.lab.corpus_gen import generate_to_file
 
     corpus = tmp_path / "gen.jsonl"
-    generate_to_file(corpus, seed=3, sessions=60)
+    generate_to_file(corpus, seed=seed, sessions=sessions)
     monkeypatch.setattr(replay, "ARMS_APART_MIN", 1)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    started = []
+    started: list[str] = []
     real_init = replay.ArmApart.__init__
 
     def spy(self, *a, **kw):
@@ -347,6 +345,15 @@ def test_baseline_arms_in_processes_of_their_own_give_the_same_run(tmp_path, mon
         real_init(self, *a, **kw)
 
     monkeypatch.setattr(replay.ArmApart, "__init__", spy)
+    return corpus, started
+
+
+def test_baseline_arms_in_processes_of_their_own_give_the_same_run(tmp_path, monkeypatch):
+    """With ``parallel_arms`` (the default, from ``ARMS_APART_MIN`` sessions on a machine of more
+    than one core) each baseline arm is replayed by a fresh interpreter beside skilllab's arm: the
+    run folder holds the same events, metrics and library as when the arms run in this process,
+    and nothing of the hand-over (job, result, spool) is left behind."""
+    corpus, started = _arms_may_run_apart(tmp_path, monkeypatch, seed=3, sessions=60)
     runs = {}
     for apart in (False, True):
         cfg = ReplayConfig(embedder="hashing", progress=False, bootstrap=50, parallel_arms=apart)
@@ -374,23 +381,9 @@ def test_with_a_model_the_arms_run_apart_only_when_the_cache_holds_every_query_t
     stays in this process (a model in the arm's process would only take turns with this one's on
     the same cores). Replayed again with the same cache, nothing is embedded ahead: the arm runs in
     a process of its own, reading its vectors from the cache, and the run is the same."""
-    import os
-
     import skilllab.lab.replay as replay
-    from skilllab.lab.corpus_gen import generate_to_file
 
-    corpus = tmp_path / "gen.jsonl"
-    generate_to_file(corpus, seed=5, sessions=30)
-    monkeypatch.setattr(replay, "ARMS_APART_MIN", 1)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    started = []
-    real_init = replay.ArmApart.__init__
-
-    def spy(self, *a, **kw):
-        started.append(a[0])
-        real_init(self, *a, **kw)
-
-    monkeypatch.setattr(replay.ArmApart, "__init__", spy)
+    corpus, started = _arms_may_run_apart(tmp_path, monkeypatch, seed=5, sessions=30)
     cfg = ReplayConfig(embedder="minilm", cache_dir=str(tmp_path / "cache"), progress=False, bootstrap=20)
     first = run_replay(corpus, cfg, out=tmp_path / "first")
     ahead = first.details["embedding_ahead"]

@@ -184,7 +184,7 @@ def rescore(events: Iterable, floor: float) -> Iterator[dict]:
 ARMS_APART_MIN = 500  # sessions from which a baseline arm is replayed in a process of its own
 
 
-def _arms_apart(config: ReplayConfig, n_sessions: int, embedder: Any, ahead: dict | None = None) -> bool:
+def _arms_apart(config: ReplayConfig, n_sessions: int, embedder: Any, ahead: dict) -> bool:
     """Whether the baseline arms run in processes of their own: asked for, more than one core, a
     corpus long enough to pay for starting a process (two seconds or so), and nothing for a model
     to do there: an embedder with no model (``hashing``: cheaper to compute than to look up, so
@@ -197,7 +197,7 @@ def _arms_apart(config: ReplayConfig, n_sessions: int, embedder: Any, ahead: dic
         return False
     if not hasattr(embedder, "cache"):
         return True
-    return bool(ahead) and ahead.get("texts", 0) > 0 and ahead.get("computed") == 0
+    return ahead.get("texts", 0) > 0 and ahead.get("computed") == 0
 
 
 class ArmApart:
