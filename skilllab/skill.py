@@ -42,6 +42,7 @@ _ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _SEEN_AS_LINE = re.compile(r"^\s*[-*]\s*Seen as:", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of headings, compared for every section a skill is asked for
 def _norm_heading(h: str) -> str:
     return re.sub(r"\s+", " ", h.replace("\u2019", "'")).strip().lower()
 

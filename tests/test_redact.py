@@ -81,7 +81,11 @@ def test_skipping_rules_whose_literals_are_absent_changes_nothing():
     bundled = Path(__file__).resolve().parents[1] / "datasets" / "sre-sessions.jsonl"
     sessions += [json.loads(line) for line in bundled.read_text().splitlines()[:150]]
     texts = [t for s in sessions for t in texts_of(s)] + [t for t, _ in SECRETS] + [
-        "paſſword=hunter2isgood", "Authorization: Bearer abcdefgh1234 İ", "my KEY-abcdefghijklmnopqrstuvwxyz012345"]
+        "paſſword=hunter2isgood", "Authorization: Bearer abcdefgh1234 İ", "my KEY-abcdefghijklmnopqrstuvwxyz012345",
+        # case folds that lower() does not know, in the literals of the case-insensitive rules
+        "AUTHORİZATION: Basic dXNlcjpwYXNzd29yZDEyMzQ1Ng==", "authorızation: token abcdefgh12345678",
+        "run it with --toKen s3cr3tvalue → done", "then --ſecret hunter2isgood — it worked",
+        "curl -H 'Authorization: Bearer abcdefgh12345678' → 200 ’ok’", "It’s fixed → the pods are healthy"]
     changed = 0
     for t in texts:
         fast = R.redact(t)
@@ -89,6 +93,30 @@ def test_skipping_rules_whose_literals_are_absent_changes_nothing():
         changed += fast != t
     assert changed >= 50  # the comparison covers texts that do hold secrets
     assert MASK in R.redact("paſſword=hunter2isgood")
+    for t in ("AUTHORİZATION: Basic dXNlcjpwYXNzd29yZDEyMzQ1Ng==", "run it with --toKen s3cr3tvalue → done",
+              "then --ſecret hunter2isgood — it worked"):
+        assert MASK in R.redact(t), t
+    # a text that is not ASCII but holds no literal of a case-insensitive rule skips those rules
+    folded_rules = {i for _, rules in R._LOWERED for i in rules}
+    calm = "It’s fixed → the pods are healthy"
+    assert not folded_rules & set(R._rules_for(calm, calm.lower()))
+
+
+def test_the_fold_table_is_every_character_that_matches_an_ascii_letter_without_case():
+    """The prefilters trust :func:`skilllab._fold.folded` to hold every ASCII literal that a
+    case-insensitive expression could match: checked against every code point this Python's
+    ``re`` knows."""
+    import re
+    import sys
+
+    from skilllab._fold import TO_ASCII, folded
+
+    letter = re.compile("[a-z]", re.IGNORECASE)
+    found = {chr(cp): chr(cp).lower() for cp in range(128, sys.maxunicode + 1) if letter.fullmatch(chr(cp))}
+    assert set(found) == set(TO_ASCII)
+    for ch, to in TO_ASCII.items():
+        assert re.fullmatch(to, ch, re.IGNORECASE) and folded(f"x{ch}y") == f"x{to}y"
+    assert folded("PAſſWORD → İD") == "password → id" and folded("MIXED Case") == "mixed case"
 
 
 def test_short_texts_are_remembered_and_redact_the_same():

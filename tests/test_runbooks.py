@@ -201,8 +201,9 @@ def test_branch_comments_split_as_the_shell_would():
 def test_the_literal_prefilter_of_abandoned_attempts_changes_no_answer():
     """Messages that say an attempt did not help are found by an expression that runs only on texts
     holding one of its literals: on every assistant message of the bundled corpus, on each of the
-    expression's phrasings in mixed case, and on random mixes of its words, the answer is the
-    expression's own. A text that is not ASCII is always searched (ſ folds to s)."""
+    expression's phrasings in mixed case, with the letters that match without case (ı, İ, ſ, K)
+    and beside curly quotes and arrows, and on random mixes of its words, the answer is the
+    expression's own."""
     import json
     import random
     import re
@@ -222,8 +223,12 @@ def test_the_literal_prefilter_of_abandoned_attempts_changes_no_answer():
     rng = random.Random(7)
     mixes = [" ".join(rng.choice(words) for _ in range(rng.randint(1, 8))) for _ in range(3000)]
     cased = [f"the restart {''.join(c.upper() if rng.random() < 0.5 else c for c in p)} again" for p in phrasings]
-    for t in texts + cased + mixes:
+    folds = {"i": "ıİ", "s": "ſ", "k": "\u212a"}
+    unicode = [f"It’s → {''.join(rng.choice(folds[c]) if c in folds and rng.random() < 0.5 else c for c in p)} —"
+               for p in phrasings] + [f"{m} → ok’" for m in mixes[:500]]
+    for t in texts + cased + mixes + unicode:
         assert bool(abandoned(t)) == bool(_ABANDONED.search(t)), t
     assert all(abandoned(t) for t in cased) and sum(bool(abandoned(t)) for t in texts) > 0
+    assert all(abandoned(t) for t in unicode[:len(phrasings)])
     assert sum(bool(abandoned(t)) for t in mixes) > 300  # the mixes do reach the expression
-    assert abandoned("that was ſtill failing") is not None and "ſ".isascii() is False
+    assert abandoned("that was ſtill failing") is not None and abandoned("It’s fixed → healthy") is None

@@ -93,3 +93,38 @@ def test_lexical_index_updates_one_document_at_a_time(tmp_path):
     ix.save(tmp_path / "lex.npz")
     again = LexicalIndex.load(tmp_path / "lex.npz")
     assert again.scores("payments api latency") == pytest.approx(ix.scores("payments api latency"))
+
+
+@pytest.mark.parametrize("fusion", ["linear", "boost"])
+@pytest.mark.parametrize("kind", ["hnsw", "exact"])
+def test_search_ranks_skills_by_their_best_document_scored_exactly(tmp_path, hashing, fusion, kind):
+    """Where the library is small enough for every document to be a candidate, a search is the
+    exact fused score of every document (``score_skills``), each skill at its best document and
+    its own text beside it; with skills deprecated, those are left out. Checked for both fusions
+    and both vector indexes, on texts that share terms with some skills and none with others."""
+    import numpy as np
+
+    from skilllab.index.skills import SearchSettings
+
+    settings = SearchSettings(lexical_weight=0.3, fusion=fusion)
+    d = np.linspace(-0.3, 1.0, 27)
+    lex = np.linspace(0.0, 1.0, 27)[::-1].copy()
+    assert settings.fuse_arrays(d, lex).tolist() == [settings.fuse(a, b) for a, b in zip(d.tolist(), lex.tolist())]
+
+    agent = Library(tmp_path / "lib", embedder=hashing, index=kind,
+                    search={"lexical_weight": 0.3, "fusion": fusion}).agent("a")
+    for slug, alert, desc in ALERTS:
+        agent.write(mk(slug, desc, f"The alert {alert} fires."), f"add {slug}",
+                    files={PHRASINGS_FILE: render([f"{alert} paging on prod", f"{desc} again"])})
+    index = agent.index
+    names = sorted(index.entries)
+    for text in ("KubeCPUOvercommit fires on the payments cluster", "memory requests overcommitted in namespaces",
+                 "quota going to be full", "nothing in common here"):
+        exact = index.score_skills(text, names)
+        want = sorted(((n, sc, own) for n, (sc, own) in exact.items()), key=lambda t: (-t[1], t[0]))[:4]
+        got = index.search(text, 4)
+        assert [n for n, _, _ in got] == [n for n, _, _ in want], text
+        assert np.allclose([(sc, own) for _, sc, own in got], [(sc, own) for _, sc, own in want], atol=1e-6), text
+    agent.deprecate("kube-quota-exceeded", "superseded")
+    hits = agent.search("quota going to be full", k=6)
+    assert "kube-quota-exceeded" not in [h.name for h in hits] and len(hits) == 5

@@ -40,7 +40,6 @@ creates a skill instead.
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import lru_cache
 from typing import Any
@@ -184,7 +183,7 @@ class ExtractiveDistiller:
         return close, res, diag, rb, (None if match == "__none__" else match), match != "__none__", keys
 
     def decide(self, session: Session, candidates: list[Candidate], bar: float) -> Decision:
-        a = copy.deepcopy(self.analysis(session))
+        a = self.analysis(session).copy()
         if not a.calls:
             return Decision("skip", "nothing to learn: the transcript has no tool calls", 0.0)
         if not (a.diagnosis or a.fix or a.verify):

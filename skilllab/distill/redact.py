@@ -33,6 +33,8 @@ import re
 from collections import Counter
 from typing import Any
 
+from .._fold import folded
+
 MASK = "[REDACTED]"
 
 _KEYWORDS = (r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
@@ -228,11 +230,10 @@ _RULE_NEEDS: list[tuple[bool, tuple[str, ...]] | None] = [
     else _NEEDS.get(kind) for kind, pattern, _r in RULES]
 
 
-# Each literal -> the rules that need it; rules with no literal (or a case-insensitive one, on text
-# whose folds lower() does not know) always run. A text is scanned once for each distinct literal,
-# not once a rule.
+# Each literal -> the rules that need it; rules with no literal always run. A text is scanned once
+# for each distinct literal, not once a rule. A case-insensitive rule's literal is looked for in the
+# text as :func:`skilllab._fold.folded` lowers it, which finds it wherever the rule could match.
 _ALWAYS = tuple(i for i, need in enumerate(_RULE_NEEDS) if need is None)
-_FOLDED = tuple(i for i, need in enumerate(_RULE_NEEDS) if need is not None and need[0])
 _BY_LITERAL: dict[tuple[bool, str], tuple[int, ...]] = {}
 for _i, _need in enumerate(_RULE_NEEDS):
     if _need is not None:
@@ -242,20 +243,19 @@ _CASED = tuple((lit, rules) for (folded, lit), rules in _BY_LITERAL.items() if n
 _LOWERED = tuple((lit, rules) for (folded, lit), rules in _BY_LITERAL.items() if folded)
 
 
-def _rules_for(text: str, low: str, ascii_text: bool) -> list[int]:
-    """The positions in :data:`RULES` of the rules that could match ``text``, in order. A rule's
-    substitution never makes a literal of a later rule appear (it puts the mask, which holds none,
-    between pieces of the text), so one scan before the first rule is enough."""
+def _rules_for(text: str, low: str) -> list[int]:
+    """The positions in :data:`RULES` of the rules that could match ``text``, in order (``low``:
+    ``text.lower()``). A rule's substitution never makes a literal of a later rule appear (it puts
+    the mask, which holds none, between pieces of the text), so one scan before the first rule is
+    enough."""
     run = set(_ALWAYS)
-    if not ascii_text:  # case-insensitive matching knows folds lower() does not (ſ ~ s, ı ~ i)
-        run.update(_FOLDED)
     for lit, rules in _CASED:
         if lit in text:
             run.update(rules)
-    if ascii_text:
-        for lit, rules in _LOWERED:
-            if lit in low:
-                run.update(rules)
+    fold = low if text.isascii() else folded(text)
+    for lit, rules in _LOWERED:
+        if lit in fold:
+            run.update(rules)
     return sorted(run)
 
 
@@ -280,8 +280,7 @@ MEMO_CHARS = 1024
 def _redact(text: str, prefilter: bool = True) -> str:
     low = text.lower()
     same = len(low) == len(text)
-    ascii_text = text.isascii()  # stays so: a mask is ASCII
-    for i in (_rules_for(text, low, ascii_text) if prefilter else range(len(RULES))):
+    for i in (_rules_for(text, low) if prefilter else range(len(RULES))):
         _kind, pattern, repl = RULES[i]
         fast = _LOWER.get(i) if same else None
         if fast is not None:

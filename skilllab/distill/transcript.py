@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
+from .._fold import folded
 from ..names import slugify
 from ..session import Session, ToolStep
 from .actions import HANDOFF, READ, WRITE, classify_command, words_of
@@ -64,8 +65,8 @@ _ABANDONED = re.compile(
     r"|does(?:n'?t| not) (?:help|work|fix)|only (?:hid|delayed|helped for|masked|tidied|moved)|no better"
     r"|(?:was|is|are|were) still (?:\w+ ){0,2}(?:full|there|present|high|low|down|failing|broken|unreachable|slow)"
     r"|unchanged|filled up again|failed the same|the same way)", re.IGNORECASE)
-# Every alternative of _ABANDONED holds one of these (lower case): an ASCII text holding none of them
-# cannot match it, and is not searched (the expression costs about 0.1 ms a message of 2,000 chars).
+# Every alternative of _ABANDONED holds one of these (lower case): a text whose folded form holds none
+# of them cannot match it, and is not searched (the expression costs about 0.1 ms a message of 2,000 chars).
 _ABANDONED_NEEDS = (
     "didn", "did not", "no effect", "no change", "no improvement", "no luck", "no difference", "still ",
     "not the cause", "not the issue", "not the problem", "not the culprit", "dead end", "wrong track",
@@ -76,13 +77,11 @@ _ABANDONED_NEEDS = (
 
 
 def abandoned(text: str) -> re.Match[str] | None:
-    """Where ``text`` says the previous attempt did not help (:data:`_ABANDONED`), if it does. A
-    text that is not ASCII is always searched: case-insensitive matching knows folds ``lower()``
-    does not (ſ ~ s, K ~ k)."""
-    if text.isascii():
-        low = text.lower()
-        if not any(need in low for need in _ABANDONED_NEEDS):
-            return None
+    """Where ``text`` says the previous attempt did not help (:data:`_ABANDONED`), if it does
+    (searched only when :func:`~skilllab._fold.folded` ``text`` holds one of its literals)."""
+    low = folded(text)
+    if not any(need in low for need in _ABANDONED_NEEDS):
+        return None
     return _ABANDONED.search(text)
 
 
@@ -176,6 +175,14 @@ class Analysis:
 
     def fix_steps(self) -> list[str]:
         return [s.text for s in self.fix]
+
+    def copy(self) -> Analysis:
+        """A copy whose lists and placeholders the caller may change. The steps are shared: once
+        :func:`analyse` has made them, nothing changes a step (the distiller re-reads an analysis
+        it keeps per session, and changes only its copy)."""
+        return replace(self, diagnosis=list(self.diagnosis), fix=list(self.fix), verify=list(self.verify),
+                       noise=list(self.noise), dead_ends=list(self.dead_ends), worked=list(self.worked),
+                       signals=list(self.signals), placeholders=dict(self.placeholders))
 
     def scripts(self) -> dict[str, str]:
         return {s.script[0]: s.script[1] for s in self.diagnosis + self.fix + self.verify if s.script}

@@ -72,6 +72,13 @@ class SearchSettings:
         linear = (1.0 - w) * max(dense, 0.0) + w * lexical
         return max(max(dense, 0.0), linear) if self.fusion == "boost" else linear
 
+    def fuse_arrays(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """:meth:`fuse` of each pair, in float64: the same operations, so the same values."""
+        w = self.lexical_weight
+        d = np.maximum(dense, 0.0)
+        linear: np.ndarray = (1.0 - w) * d + w * lexical
+        return np.maximum(d, linear) if self.fusion == "boost" else linear
+
 
 @dataclass(frozen=True)
 class SkillEntry:
@@ -273,14 +280,18 @@ class SkillIndex:
 
             def doc_ok(d: str) -> bool:
                 return skill_ok(d.split(DOC_SEP, 1)[0])
-        dense: dict[str, float] = {}
+        # every candidate document's dense and lexical score, as arrays in one order: the dense
+        # hits, then the lexical top that dense search did not reach
+        docs: list[str] = []
+        dense_sims = np.zeros(0, dtype=np.float32)
         vec = None
         if w < 1.0:
             vec = vector if vector is not None else self.query_vector(text)
-            dense = {h.name: h.similarity for h in self.dense.search(vec, m, doc_ok)}
-        lexical: dict[str, float] = {}
+            docs, dense_sims = self.dense.nearest(vec, m, doc_ok)
         lex = self.lexical.query(text) if w > 0.0 else None
-        lex_top: list[str] = []
+        lexical: dict[str, float] = {}  # the lexical top (2m), allowed or not, and each dense hit
+        dense_lex = np.zeros(len(docs))
+        extra: list[str] = []
         if lex is not None:
             names = self.lexical.names_in_order()
             hit = np.flatnonzero(lex)
@@ -288,21 +299,29 @@ class SkillIndex:
                 hit = hit[np.argpartition(-lex[hit], 2 * m)[: 2 * m]]
             hit = hit[np.argsort(-lex[hit], kind="stable")]
             order = hit.tolist()
-            lex_top = [names[i] for i in order if doc_ok is None or doc_ok(names[i])][:m]
             lexical = dict(zip([names[i] for i in order], lex[hit].tolist()))
-        candidates = set(dense) | set(lex_top)
-        if lex is not None:  # dense candidates outside the lexical top still get their lexical score
-            for d in dense:
-                if d not in lexical:
-                    pos = self.lexical.position(d)
-                    lexical[d] = float(lex[pos]) if pos is not None else 0.0
-        missing = [d for d in candidates if d not in dense]
-        if missing and vec is not None:
-            vecs = self.dense.vectors(missing)
-            dense.update({d: float(v @ vec) for d, v in zip(missing, vecs)})
+            lex_top = [names[i] for i in order if doc_ok is None or doc_ok(names[i])][:m]
+            pos = self.lexical.position
+            at = [pos(d) for d in docs]
+            if docs:
+                known = np.fromiter((p is not None for p in at), dtype=bool, count=len(at))
+                idx = np.fromiter((p or 0 for p in at), dtype=np.intp, count=len(at))
+                dense_lex = np.where(known, lex[idx], 0.0)
+                lexical.update(zip(docs, dense_lex.tolist()))
+            in_dense = set(docs)
+            extra = [d for d in dict.fromkeys(lex_top) if d not in in_dense]
+        extra_dense = np.zeros(len(extra))
+        dense: dict[str, float] = dict(zip(docs, dense_sims.tolist()))
+        if extra and vec is not None:
+            extra_dense = np.array([float(v @ vec) for v in self.dense.vectors(extra)])
+            dense.update(zip(extra, extra_dense.tolist()))
+        all_docs = docs + extra
+        if not all_docs:
+            return []
+        fused = self.settings.fuse_arrays(np.concatenate([dense_sims.astype(np.float64), extra_dense]),
+                                          np.concatenate([dense_lex, [lexical.get(d, 0.0) for d in extra]]))
         best: dict[str, float] = {}
-        for d in candidates:
-            score = self.settings.fuse(dense.get(d, 0.0), lexical.get(d, 0.0))
+        for d, score in zip(all_docs, fused.tolist()):
             name = d.split(DOC_SEP, 1)[0]
             if score > best.get(name, -1.0):
                 best[name] = score

@@ -31,6 +31,8 @@ class VectorIndex(Protocol):
     def remove(self, name: str) -> None: ...
     def search(self, vector: np.ndarray, k: int,
                allow: Callable[[str], bool] | None = None) -> list[Hit]: ...
+    def nearest(self, vector: np.ndarray, k: int,
+                allow: Callable[[str], bool] | None = None) -> tuple[list[str], np.ndarray]: ...
     def vectors(self, names: list[str]) -> np.ndarray: ...
     def names(self) -> set[str]: ...
     def save(self, path: Path) -> None: ...
@@ -98,9 +100,16 @@ class HnswIndex:
 
     def search(self, vector: np.ndarray, k: int,
                allow: Callable[[str], bool] | None = None) -> list[Hit]:
+        names, sims = self.nearest(vector, k, allow)
+        return [Hit(n, s) for n, s in zip(names, sims.tolist())]
+
+    def nearest(self, vector: np.ndarray, k: int,
+                allow: Callable[[str], bool] | None = None) -> tuple[list[str], np.ndarray]:
+        """What :meth:`search` finds as ``(names, similarities)``, best first: the similarities a
+        float32 array (a fused search reads them as one array, not a hundred hits)."""
         k = min(int(k), len(self._live))
         if k <= 0:
-            return []
+            return [], np.zeros(0, dtype=np.float32)
         q = np.asarray(vector, dtype=np.float32).reshape(1, self.dim)
         self._index.set_ef(max(self.ef_search, k))
         flt = None
@@ -113,10 +122,10 @@ class HnswIndex:
             # Fewer than k allowed items were reached (a filter excluded most); scan them exactly.
             allowed = [n for n in self._live if allow is None or allow(n)]
             if not allowed:
-                return []
+                return [], np.zeros(0, dtype=np.float32)
             return _exact(q[0], allowed, self._vectors(allowed), min(k, len(allowed)))
         name = self._name  # cosine = 1 - distance, worked out in float32 as _similarity does
-        return [Hit(name[lab], sim) for lab, sim in zip(labels[0].tolist(), (1.0 - dists[0]).tolist())]
+        return [name[lab] for lab in labels[0].tolist()], (1.0 - dists[0]).astype(np.float32, copy=False)
 
     def _vectors(self, names: list[str]) -> np.ndarray:
         return np.asarray(self._index.get_items([self._label[n] for n in names]), dtype=np.float32)
@@ -199,13 +208,19 @@ class ExactIndex:
 
     def search(self, vector: np.ndarray, k: int,
                allow: Callable[[str], bool] | None = None) -> list[Hit]:
+        names, sims = self.nearest(vector, k, allow)
+        return [Hit(n, s) for n, s in zip(names, sims.tolist())]
+
+    def nearest(self, vector: np.ndarray, k: int,
+                allow: Callable[[str], bool] | None = None) -> tuple[list[str], np.ndarray]:
+        """What :meth:`search` finds as ``(names, similarities)``, best first."""
         if allow is None:
             names, rows = self._names, self._mat
         else:
             names = [n for n in self._names if allow(n)]
             rows = self._mat[[self._pos[n] for n in names]]
         if not names or k <= 0:
-            return []
+            return [], np.zeros(0, dtype=np.float32)
         return _exact(np.asarray(vector, dtype=np.float32).reshape(-1), names, rows, k)
 
     def save(self, path: Path) -> None:
@@ -223,10 +238,10 @@ class ExactIndex:
         return obj
 
 
-def _exact(q: np.ndarray, names: list[str], rows: np.ndarray, k: int) -> list[Hit]:
+def _exact(q: np.ndarray, names: list[str], rows: np.ndarray, k: int) -> tuple[list[str], np.ndarray]:
     sims = rows @ q
     order = np.argsort(-sims, kind="stable")[:k]
-    return [Hit(names[i], float(sims[i])) for i in order]
+    return [names[i] for i in order.tolist()], sims[order]
 
 
 INDEX_KINDS: dict[str, type] = {"hnsw": HnswIndex, "exact": ExactIndex}

@@ -1,0 +1,25 @@
+"""Lower-casing that a literal prefilter can trust for case-insensitive regular expressions.
+
+A search with ``re.IGNORECASE`` for an ASCII literal can be skipped when the lower-cased text
+does not hold the literal, but only if lower-casing finds every text the expression would match.
+``str.lower`` misses four characters that Python's ``re`` matches to an ASCII letter without
+case: ``İ`` (U+0130, lowered to two characters) and ``ı`` (U+0131) match ``i``, ``ſ`` (U+017F)
+matches ``s``, and the Kelvin sign (U+212A) matches ``k``. :func:`folded` maps those four to their
+letter first, so an ASCII literal that a case-insensitive match needs is always found in it
+(tests/test_redact.py checks the table against every code point).
+
+Real transcripts need it: a quarter of the messages LLM agents write hold a curly quote, an
+arrow or a dash, and without it each of those was searched with every expression.
+"""
+
+from __future__ import annotations
+
+# every code point above ASCII that ``re.IGNORECASE`` matches to an ASCII letter, and that letter
+TO_ASCII = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
+_TABLE = str.maketrans(TO_ASCII)
+
+
+def folded(text: str) -> str:
+    """``text`` lower-cased for an ASCII-literal prefilter: every ASCII literal that a
+    case-insensitive match of ``text`` holds is in it, lower-cased."""
+    return text.lower() if text.isascii() else text.translate(_TABLE).lower()
