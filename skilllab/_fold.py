@@ -19,7 +19,12 @@ TO_ASCII = {"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"}
 _TABLE = str.maketrans(TO_ASCII)
 
 
-def folded(text: str) -> str:
+def folded(text: str, low: str | None = None) -> str:
     """``text`` lower-cased for an ASCII-literal prefilter: every ASCII literal that a
-    case-insensitive match of ``text`` holds is in it, lower-cased."""
-    return text.lower() if text.isascii() else text.translate(_TABLE).lower()
+    case-insensitive match of ``text`` holds is in it, lower-cased. ``low``: ``text.lower()``
+    when the caller has it (the answer for every text without one of the four characters)."""
+    if low is None:
+        low = text.lower()
+    if text.isascii() or not any(ch in text for ch in TO_ASCII):  # a C scan each; translate is per character
+        return low
+    return text.translate(_TABLE).lower()

@@ -613,7 +613,14 @@ class Agent:
     # ---- settings and ledger ----------------------------------------------------------------
     @property
     def settings(self) -> AgentSettings:
-        return AgentSettings.read(self.store.path(SETTINGS_FILE))
+        """The agent's settings as its ``agent.toml`` says now (the defaults without one); the
+        file is read again only when its stat changed, and parsed once per content."""
+        path = self.store.path(SETTINGS_FILE)
+        try:
+            data = self.store.read_file(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return AgentSettings()
+        return AgentSettings.parse(data, str(path))
 
     def set_novelty_bar(self, bar: float, reason: str = "", *, when: float | None = None) -> str | None:
         """Turn the novelty knob (0..1, higher is stricter); the change is a commit."""

@@ -6,6 +6,7 @@ manual knob: skilllab never changes it by itself (no decay); a person or a resea
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -35,20 +36,14 @@ class AgentSettings:
         path = Path(path)
         if not path.exists():
             return cls()
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: {exc}") from None
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
-        if "novelty_bar" in data:
-            check_bar(data["novelty_bar"], f"{path}: novelty_bar")
-        for key in ("drift_window", "drift_failures"):
-            if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or data[key] < 1):
-                raise ConfigError(f"{path}: {key}: {data[key]!r} must be a whole number of at least 1")
-        return cls(**data)
+        return cls.parse(path.read_bytes(), str(path))
+
+    @staticmethod
+    def parse(data: bytes, path: str) -> AgentSettings:
+        """The settings in ``data``, the bytes of the file at ``path`` (named in every error).
+        Remembered per file and content: an agent's settings are asked for several times a
+        session, and the same bytes always give the same (frozen) settings."""
+        return _parse(data, path)
 
     def dumps(self) -> str:
         head = ("# skilllab settings for this agent (edit by hand or with `skilllab agent set`).\n"
@@ -56,3 +51,23 @@ class AgentSettings:
                 "# higher is stricter. It never changes by itself.\n"
                 "# drift_failures of the last drift_window outcomes failing flags a skill for review.\n")
         return head + tomli_w.dumps(asdict(self))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(data: bytes, path: str) -> AgentSettings:
+    try:
+        found = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    known = {f.name for f in fields(AgentSettings)}
+    unknown = sorted(set(found) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    if "novelty_bar" in found:
+        check_bar(found["novelty_bar"], f"{path}: novelty_bar")
+    for key in ("drift_window", "drift_failures"):
+        if key in found and (not isinstance(found[key], int) or isinstance(found[key], bool) or found[key] < 1):
+            raise ConfigError(f"{path}: {key}: {found[key]!r} must be a whole number of at least 1")
+    return AgentSettings(**found)

@@ -248,7 +248,7 @@ class AgentStore:
         parsed again); every call returns a copy the caller may change."""
         path = self.skill_path(name)
         try:
-            data = self._read_file(path)
+            data = self.read_file(path)
         except FileNotFoundError:
             raise SkillNotFound(f"agent {self.agent_id!r} has no skill {name!r}") from None
         digest = hashlib.blake2b(data, digest_size=16).digest()
@@ -274,14 +274,15 @@ class AgentStore:
         if path.is_symlink():
             raise UnsafePath(f"{path}: is a symlink; refused")
         try:
-            return self._read_file(path)
+            return self.read_file(path)
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def _read_file(self, path: Path) -> bytes:
-        """The bytes of a skill's file, read again only when its stat (mtime, size, inode, ctime)
-        changed since it was last read, or when it was read so soon after it was written that a
-        change in the same clock tick would not show in its stat (as :meth:`blob_ids` does)."""
+    def read_file(self, path: Path) -> bytes:
+        """The bytes of a file of this agent (``path`` as :meth:`path` or :meth:`skill_path` gave
+        it), read again only when its stat (mtime, size, inode, ctime) changed since it was last
+        read, or when it was read so soon after it was written that a change in the same clock
+        tick would not show in its stat (as :meth:`blob_ids` does)."""
         key = os.fspath(path)
         try:
             st = os.stat(key)

@@ -272,3 +272,34 @@ def test_a_result_record_is_its_fields_in_order_without_warning_and_timings():
     assert list(got.items()) == list(want.items())
     got["candidates"].append("x")
     assert res.candidates == ["drain-node", "cordon"]
+
+
+def test_settings_edited_by_hand_are_read_at_once_and_a_bad_file_is_named(tmp_path, hashing):
+    """An agent's settings are asked for several times a session: the file is read again when it
+    changes (by the knob or by hand, even within the same second) and parsed once per content; a
+    file that is not TOML, not UTF-8 or holds an unknown key is refused with its path."""
+    from skilllab.errors import ConfigError
+    from skilllab.settings import _parse
+
+    agent = Library(tmp_path / "lib", embedder=hashing).agent("a")
+    assert agent.settings.novelty_bar == 0.5  # no file: the defaults
+    agent.set_novelty_bar(0.7)
+    path = agent.root / "agent.toml"
+    _parse.cache_clear()
+    assert agent.settings.novelty_bar == 0.7 and agent.settings is agent.settings  # parsed once
+    assert _parse.cache_info().misses == 1
+    for bar in (0.35, 0.9):  # edits by hand, one right after the other
+        path.write_text(path.read_text().replace("novelty_bar = 0.7", f"novelty_bar = {bar}")
+                        .replace("novelty_bar = 0.35", f"novelty_bar = {bar}"))
+        assert agent.settings.novelty_bar == bar
+    path.write_text("novelty_bar = 0.5\ndrfit_window = 4\n")
+    with pytest.raises(ConfigError, match=r"agent\.toml: unknown key 'drfit_window'"):
+        _ = agent.settings
+    path.write_bytes(b"novelty_bar = 0.5 # \xff\n")
+    with pytest.raises(ConfigError, match=r"agent\.toml: not UTF-8 text"):
+        _ = agent.settings
+    path.write_text("novelty_bar = [\n")
+    with pytest.raises(ConfigError, match=r"agent\.toml: "):
+        _ = agent.settings
+    path.unlink()
+    assert agent.settings.novelty_bar == 0.5

@@ -252,7 +252,7 @@ def _rules_for(text: str, low: str) -> list[int]:
     for lit, rules in _CASED:
         if lit in text:
             run.update(rules)
-    fold = low if text.isascii() else folded(text)
+    fold = folded(text, low)
     for lit, rules in _LOWERED:
         if lit in fold:
             run.update(rules)

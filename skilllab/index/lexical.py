@@ -4,10 +4,10 @@ SRE and support text is full of names a dense embedder blurs: alert names
 (``KubePodCrashLooping``), components (``payments-api``), error strings, tool names
 (``cancel_reservation``). Tokens split identifiers the way people read them
 (``KubePodCrashLooping`` -> kube pod crash looping; ``payments-api`` -> payments api) and keep the
-whole identifier too, so an exact name matches best. Counting and hashing are scikit-learn's
-``HashingVectorizer`` (stateless, so documents are added and removed one at a time; a query is
-hashed into the same columns directly, without the vectorizer's per-call cost); the index
-keeps document frequencies and weights terms at query time:
+whole identifier too, so an exact name matches best. Terms are hashed into columns as
+scikit-learn's ``HashingVectorizer`` hashes them (:mod:`skilllab._hashing`; stateless, so
+documents are added and removed one at a time), without importing it; the index keeps document
+frequencies and weights terms at query time:
 
     w(t, d) = (1 + log tf(t, d)) * idf(t),   idf(t) = log((1 + N) / (1 + df(t))) + 1
     score(q, d) = cos(w(., q), w(., d))  in [0, 1]
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -78,33 +78,34 @@ def _terms(raw: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_VECTORIZER = None
-
-
-def _vectorizer() -> Any:
-    global _VECTORIZER
-    if _VECTORIZER is None:
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        _VECTORIZER = HashingVectorizer(n_features=N_FEATURES, analyzer=tokenize, alternate_sign=False, norm=None,
-                                        dtype=np.float32)
-    return _VECTORIZER
-
-
-def term_counts(texts: list[str]) -> sp.csr_matrix:
-    return _vectorizer().transform(texts).tocsr()
-
-
-@lru_cache(maxsize=256)  # a session's texts are searched again after each change to the index
-def query_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(columns, counts)`` of one text, sorted by column: what :func:`term_counts` gives for it,
-    without the vectorizer's per-call cost (a search hashes one short text at a time). The
-    arrays are shared (read-only): the last few texts' are kept."""
+def _counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(columns, counts)`` of one text, sorted by column."""
     counts = hashed_counts(tokenize(text), N_FEATURES)
     cols = np.fromiter(counts, dtype=np.int32, count=len(counts))
     vals = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
     order = np.argsort(cols, kind="stable")
-    cols, vals = cols[order], vals[order]
+    return cols[order], vals[order]
+
+
+def term_counts(texts: list[str]) -> sp.csr_matrix:
+    """The term counts of ``texts``, one row each, columns sorted: what scikit-learn's
+    ``HashingVectorizer(n_features=N_FEATURES, analyzer=tokenize, alternate_sign=False,
+    norm=None, dtype=float32)`` gives (tests compare the two), without importing it."""
+    import scipy.sparse as sp
+
+    rows = [_counts(t) for t in texts]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int32)
+    np.cumsum([len(c) for c, _ in rows], out=indptr[1:])
+    indices = np.concatenate([c for c, _ in rows]) if rows else np.zeros(0, dtype=np.int32)
+    data = np.concatenate([v for _, v in rows]) if rows else np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), N_FEATURES))
+
+
+@lru_cache(maxsize=256)  # a session's texts are searched again after each change to the index
+def query_counts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(columns, counts)`` of one text, sorted by column (a row of :func:`term_counts`). The
+    arrays are shared (read-only): the last few texts' are kept."""
+    cols, vals = _counts(text)
     cols.flags.writeable = vals.flags.writeable = False
     return cols, vals
 
