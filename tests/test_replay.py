@@ -395,6 +395,15 @@ def test_with_a_model_the_arms_run_apart_only_when_the_cache_holds_every_query_t
     strip = lambda m: {k: v for k, v in m.items() if "second" not in k}  # noqa: E731  (times differ)
     assert strip(again.arms["nearest"].metrics) == strip(first.arms["nearest"].metrics)
     assert again.arms["nearest"].metrics["embed_seconds"] == 0.0  # every vector came from the cache
+    # the bench's cold ratio counts the model's time for every text of the run, the baseline arm's
+    # skill texts too (embedded with the model as it writes them: its skill text is not a query)
+    from skilllab.lab.replay_bench import model_seconds
+
+    cold, warm = model_seconds(first), model_seconds(again)
+    assert set(cold) == {"ahead", "skilllab", "nearest"}
+    assert cold["ahead"] == ahead["model_seconds"] > 0 and cold["skilllab"] == first.metrics["embed_seconds"]
+    assert cold["nearest"] == first.arms["nearest"].metrics["embed_seconds"] > 0
+    assert warm["ahead"] == 0.0 and warm["nearest"] == 0.0
     # asked for none, too few cores, or a texts count with none of them known: one process
     assert not replay._arms_apart(cfg.with_(parallel_arms=False), 30, object(), {"texts": 5, "computed": 0})
     assert not replay._arms_apart(cfg, 30, type("E", (), {"cache": None})(), {"texts": 5, "computed": None})
