@@ -117,6 +117,64 @@ def test_the_fold_table_is_every_character_that_matches_an_ascii_letter_without_
     for ch, to in TO_ASCII.items():
         assert re.fullmatch(to, ch, re.IGNORECASE) and folded(f"x{ch}y") == f"x{to}y"
     assert folded("PAſſWORD → İD") == "password → id" and folded("MIXED Case") == "mixed case"
+    # what for_folded relies on: lowering keeps every position but U+0130's (folded first), keeps
+    # word characters, digits and spaces what they are, and gives an ASCII character only where
+    # re.IGNORECASE matches one
+    classes = [re.compile(p) for p in (r"\w", r"\d", r"\s")]
+    longer, changed, to_ascii = [], [], []
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        low = ch.lower()
+        if len(low) != 1:
+            longer.append(ch)
+        elif any(bool(c.match(ch)) != bool(c.match(low)) for c in classes):
+            changed.append(ch)
+        if cp > 127 and any(ord(x) < 128 for x in low):
+            to_ascii.append(ch)
+    assert longer == ["\u0130"] and changed == [] and set(to_ascii) <= set(TO_ASCII)
+    assert all(len(folded(t)) == len(t) for t in ("İstanbul", "ſ K ı", "plain"))
+
+
+def test_an_expression_for_folded_text_matches_wherever_its_original_does():
+    """for_folded is a fast way to rule text out: on real tool outputs (the bundled corpus), on every
+    word of the expressions in mixed case, with letters that match without case (ı, İ, ſ, K),
+    camelCase and line separators, it matches the folded text exactly when the original matches
+    the text; an expression it cannot lower is refused."""
+    import json
+    import random
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    from skilllab._fold import folded, for_folded
+    from skilllab.distill.transcript import _CALL_FAILED, _CAMEL, _SIGNAL
+
+    bundled = Path(__file__).resolve().parents[1] / "datasets" / "sre-sessions.jsonl"
+    texts = [m["content"] for line in bundled.read_text().splitlines()[:300] for m in json.loads(line)["messages"]
+             if m["role"] == "tool" and isinstance(m.get("content"), str)]
+    rng = random.Random(11)
+    words = re.findall(r"[a-z][a-z ]+[a-z]", _SIGNAL.pattern + "|" + _CALL_FAILED.pattern.lower())
+    folds = {"i": "ıİI", "s": "ſS", "k": "\u212aK"}
+    def noisy(w):
+        return "".join(rng.choice(folds[c]) if c in folds and rng.random() < 0.4 else
+                       (c.upper() if rng.random() < 0.3 else c) for c in w)
+    for _ in range(3000):
+        parts = [rng.choice(["pod", "Disk", "ok", "→", "’", "İ", "x1", "= 5", "exit code: 3", ":"])
+                 if rng.random() < 0.5 else noisy(rng.choice(words)) for _ in range(rng.randint(1, 6))]
+        texts.append(rng.choice([" ", "", "\n", "\u2028", "\x1c", "_"]).join(parts))
+    for pattern in (_SIGNAL, _CALL_FAILED):
+        fast = for_folded(pattern)
+        hits = 0
+        for t in texts:
+            for variant in (t, _CAMEL.sub(" ", t)):
+                want = bool(pattern.search(variant))
+                assert bool(fast.search(folded(variant))) == want, (pattern.pattern[:20], variant[:80])
+                assert bool(fast.match(folded(variant))) == bool(pattern.match(variant)), variant[:80]
+                hits += want
+        assert hits > 500  # the comparison reaches matching texts, not only misses
+    with pytest.raises(ValueError):
+        for_folded(re.compile(r"\Bkey", re.IGNORECASE))
 
 
 def test_short_texts_are_remembered_and_redact_the_same():

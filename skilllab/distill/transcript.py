@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from .._fold import folded
+from .._fold import folded, for_folded
 from ..names import slugify
 from ..session import Session, ToolStep
 from .actions import HANDOFF, READ, WRITE, classify_command, words_of
@@ -53,6 +53,7 @@ _CALL_FAILED = re.compile(
     r"|.*could not connect|.*unable to connect|.*unknown (?:flag|command|option|shorthand)|.*invalid argument"
     r"|.*(?:exit|return) (?:code|status)[: =]+[1-9]\d*|.*returned non-zero|Traceback \(most recent call last\)"
     r"|.*syntax error|usage: )", re.IGNORECASE)
+_CALL_FAILED_FOLDED = for_folded(_CALL_FAILED)  # rules text out fast: a text it does not match, _CALL_FAILED does not
 _MISSING_INSTANCE = re.compile(r"\b(not found|does not exist|no such|unknown (?:user|id|reservation|order))\b", re.I)
 # Read-only calls whose output is expected to contain the symptom's error text.
 _READS_LOGS = re.compile(r"\b(logs?|journalctl|tail|cat|grep|less|head|events|describe|dmesg)\b", re.IGNORECASE)
@@ -313,6 +314,7 @@ def same_step(a: frozenset[str], b: frozenset[str], threshold: float = 0.6) -> b
 
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_SIGNAL_FOLDED = for_folded(_SIGNAL)
 
 
 def first_line(text: str, pattern: re.Pattern[str] | None = None) -> str:
@@ -323,6 +325,11 @@ def first_line(text: str, pattern: re.Pattern[str] | None = None) -> str:
 
 @lru_cache(maxsize=256)  # a call's output is read by the analysis and again by the condensed account
 def _first_line(text: str, pattern: re.Pattern[str] | None) -> str:
+    if pattern is _SIGNAL and not (_SIGNAL_FOLDED.search(folded(text))
+                                   or _SIGNAL_FOLDED.search(folded(_CAMEL.sub(" ", text)))):
+        # no line can match: a match of _SIGNAL never spans a line break (its words and spaces are
+        # no line separator), and neither the whole text nor its camelCase split matches
+        return ""
     for line in text.splitlines():
         line = line.strip()
         if line and (pattern is None or pattern.search(line) or pattern.search(_CAMEL.sub(" ", line))):
@@ -346,7 +353,7 @@ def _output_failed(output: str, command: str) -> str | None:
             r"^(error:|Error from server|.*command not found|.*no such file|.*unknown flag|.*permission denied)",
             head, re.IGNORECASE):
         return None
-    if _CALL_FAILED.match(head):
+    if _CALL_FAILED_FOLDED.match(folded(head)) and _CALL_FAILED.match(head):
         return first_line(output)
     return None
 
