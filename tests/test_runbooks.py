@@ -244,8 +244,15 @@ def test_reading_a_calls_output_fast_gives_the_answers_of_the_expressions_line_b
     import re
     from pathlib import Path
 
-    from skilllab.distill.transcript import (_CALL_FAILED, _CAMEL, _READS_LOGS, _SIGNAL, NOTE_CHARS, _first_line,
-                                             _output_failed)
+    from skilllab.distill.transcript import (
+        _CALL_FAILED,
+        _CAMEL,
+        _READS_LOGS,
+        _SIGNAL,
+        NOTE_CHARS,
+        _first_line,
+        _output_failed,
+    )
 
     def first_line(text, pattern):  # the reference: every line, as the expression reads it
         for line in text.splitlines():
