@@ -173,6 +173,25 @@ def test_an_expression_for_folded_text_matches_wherever_its_original_does():
                 assert bool(fast.match(folded(variant))) == bool(pattern.match(variant)), variant[:80]
                 hits += want
         assert hits > 500  # the comparison reaches matching texts, not only misses
+    # where the matches themselves are used, the form for folded text finds the same ones, at
+    # the same places, group by group (find_placeholders reads each from the task by its span)
+    from skilllab.distill.transcript import _KIND_THEN_VALUE, _KINDS, _VALUE_THEN_KIND
+
+    tasks = [json.loads(line)["task"] for line in bundled.read_text().splitlines()]
+    for _ in range(2000):
+        parts = [noisy(rng.choice(_KINDS)) if rng.random() < 0.4 else
+                 rng.choice(["payments", "Checkout-API", "`db-1`", "'orders'", "ıd-7", "İnfra", "→", "the", "s"])
+                 for _ in range(rng.randint(2, 7))]
+        tasks.append(rng.choice([" ", "  ", "\t", "-", "\n"]).join(parts))
+    spans = lambda ms: [(m.span(), m.span(1), m.span(2)) for m in ms]  # noqa: E731
+    found = 0
+    for pattern in (_KIND_THEN_VALUE, _VALUE_THEN_KIND):
+        fast = for_folded(pattern)
+        for t in tasks:
+            want = spans(pattern.finditer(t))
+            assert spans(fast.finditer(folded(t))) == want, t[:80]
+            found += len(want)
+    assert found > 1000
     with pytest.raises(ValueError):
         for_folded(re.compile(r"\Bkey", re.IGNORECASE))
 
