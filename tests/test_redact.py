@@ -85,7 +85,10 @@ def test_skipping_rules_whose_literals_are_absent_changes_nothing():
         # case folds that lower() does not know, in the literals of the case-insensitive rules
         "AUTHORİZATION: Basic dXNlcjpwYXNzd29yZDEyMzQ1Ng==", "authorızation: token abcdefgh12345678",
         "run it with --toKen s3cr3tvalue → done", "then --ſecret hunter2isgood — it worked",
-        "curl -H 'Authorization: Bearer abcdefgh12345678' → 200 ’ok’", "It’s fixed → the pods are healthy"]
+        "curl -H 'Authorization: Bearer abcdefgh12345678' → 200 ’ok’", "It’s fixed → the pods are healthy",
+        # long runs (hex digests, bot tokens) beside short ones and separators the token alphabet lacks
+        "sha 9f86d081884c7d659a2feaa0c55ad015 and id 12345", "bot 123456789:AAH2kq9LmNvB72hHsd0Q1a9PzXcVbNmQwEr ok",
+        "short.runs.only:abc-123_def=ghi/jkl+mno", "x" * 23 + " " + "y" * 23, "[REDACTED]" * 5 + "a1" * 5]
     changed = 0
     for t in texts:
         fast = R.redact(t)

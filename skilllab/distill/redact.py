@@ -277,10 +277,20 @@ MEMO_SIZE = 2048
 MEMO_CHARS = 1024
 
 
+# Rules that cannot match without a run of 24 or more characters of _TOKEN's alphabet (their whole
+# match is such a run, or holds one). A substitution puts the mask, bracketed, between pieces of the
+# text, so it never makes a longer run: a text with none (one scan, the one _TOKEN.sub would make)
+# skips them and the random-token pass.
+_NEED_LONG_RUN = frozenset(i for i, (kind, _p, _r) in enumerate(RULES) if kind in ("long_hex", "telegram_bot_token"))
+
+
 def _redact(text: str, prefilter: bool = True) -> str:
     low = text.lower()
     same = len(low) == len(text)
+    long_run = not prefilter or _TOKEN.search(text) is not None
     for i in (_rules_for(text, low) if prefilter else range(len(RULES))):
+        if not long_run and i in _NEED_LONG_RUN:
+            continue
         _kind, pattern, repl = RULES[i]
         fast = _LOWER.get(i) if same else None
         if fast is not None:
@@ -293,7 +303,8 @@ def _redact(text: str, prefilter: bool = True) -> str:
         if new != text:
             text, low = new, new.lower()
             same = len(low) == len(text)
-    text = _TOKEN.sub(lambda m: MASK if _random_token(m.group(0)) else m.group(0), text)
+    if long_run:
+        text = _TOKEN.sub(lambda m: MASK if _random_token(m.group(0)) else m.group(0), text)
     text = _AFTER_ASSIGN.sub(lambda m: MASK if _high_entropy_value(m.group(1)) else m.group(0), text)
     return _secret_blocks(text)
 
