@@ -294,3 +294,27 @@ def test_reading_a_calls_output_fast_gives_the_answers_of_the_expressions_line_b
         signals += bool(got)
         failures += output_failed(output, command) is not None
     assert signals > 500 and failures > 100  # both answers are reached, not only ruled out
+
+
+def test_the_extractive_distiller_reads_a_session_once_and_never_answers_for_another(monkeypatch):
+    """The distiller lists a session's calls once for its search queries and its analysis, and
+    analyses it once; another session object, even one with the same id (a session retried with
+    other content), is read afresh, never answered from what was kept of the first."""
+    from skilllab.distill.extractive import ExtractiveDistiller
+    from skilllab.session import Session
+
+    listed = []
+    real = Session.tool_steps
+    monkeypatch.setattr(Session, "tool_steps", lambda self: listed.append(self.session_id) or real(self))
+    d = ExtractiveDistiller()
+    first = session("s-1", "payments-api pods crash", [("kubectl -n payments get pods", "CrashLoopBackOff"),
+                                                        ("kubectl -n payments rollout restart deploy/payments-api",
+                                                         "restarted")])
+    queries = d.search_queries(first)
+    branch = d.resolution_branch(first)
+    assert d.analysis(first) is d.analysis(first) and listed == ["s-1"]
+    assert "rollout restart" in queries[1] and branch is not None
+    other = session("s-1", "disk full on db-1", [("df -h /var/lib/postgresql", "100% used"),
+                                                 ("rm /var/lib/postgresql/old.log", "")])
+    assert d.resolution_branch(other) != branch and "df -h" in d.search_queries(other)[1]
+    assert listed == ["s-1", "s-1"]

@@ -47,7 +47,7 @@ from typing import Any
 from .. import phrasings as phrasings_mod
 from ..names import slugify, validate_skill_name
 from ..runbook import MAX_BRANCHES, Branch, Runbook, branch_id, resolution_key
-from ..session import Session
+from ..session import Session, ToolStep
 from ..skill import STEPS, WHAT_DIDNT, WHAT_WORKED, WHEN_TO_USE, Skill
 from .actions import WRITE, step_action
 from .base import Candidate, Decision
@@ -104,17 +104,25 @@ class ExtractiveDistiller:
         self.phrasings = phrasings
         self.variant_similarity = variant_similarity
         self.branch_similarity = branch_similarity
-        self._last: tuple[Any, ...] | None = None
+        # the session read last: its calls, and its analysis once asked for. The session object
+        # itself is kept, so its identity cannot pass to another session while it is remembered
+        self._last: tuple[Session, list[ToolStep], Analysis | None] | None = None
+
+    def _read(self, session: Session) -> tuple[Session, list[ToolStep], Analysis | None]:
+        if self._last is None or self._last[0] is not session:
+            self._last = (session, session.tool_steps(), None)
+        return self._last
 
     def search_queries(self, session: Session) -> list[str]:
-        return [session.task, query_text(session)]
+        return [session.task, query_text(session, steps=self._read(session)[1])]
 
     def analysis(self, session: Session) -> Analysis:
-        """The session read once (the flow asks for its resolution before deciding)."""
-        key = (session.session_id, id(session))
-        if self._last is None or self._last[0] != key:
-            self._last = (key, analyse(session))
-        analysis: Analysis = self._last[1]
+        """The session read once (the flow asks for its search queries and its resolution before
+        deciding): its calls are listed once, and analysed once."""
+        _s, steps, analysis = self._read(session)
+        if analysis is None:
+            analysis = analyse(session, steps)
+            self._last = (session, steps, analysis)
         return analysis
 
     def resolution_branch(self, session: Session) -> str | None:

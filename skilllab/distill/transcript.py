@@ -479,9 +479,10 @@ def _values(st: ToolStep) -> set[str]:
     return {v.lower() for v in vals}
 
 
-def analyse(session: Session) -> Analysis:
-    """Split the transcript into diagnosis, fix, verification, dead ends and noise (see the module)."""
-    steps = session.tool_steps()
+def analyse(session: Session, steps: list[ToolStep] | None = None) -> Analysis:
+    """Split the transcript into diagnosis, fix, verification, dead ends and noise (see the module).
+    ``steps``: ``session.tool_steps()`` when the caller has them."""
+    steps = session.tool_steps() if steps is None else steps
     task = session.task[:MAX_TASK_CHARS]
     cmds = [st.command[:2000] for st in steps]
     ph = find_placeholders(task, cmds)
@@ -698,15 +699,16 @@ def title_from_keys(keys: Any, handoff: bool = False) -> str:
     return text[0].upper() + text[1:] if text else "Fix"
 
 
-def condensed(session: Session, max_chars: int = 2000) -> str:
+def condensed(session: Session, max_chars: int = 2000, steps: list[ToolStep] | None = None) -> str:
     """A short, redacted account of the session: task, calls (with failures marked), outcome.
+    ``steps``: ``session.tool_steps()`` when the caller has them.
 
     Work is bounded by ``max_chars``: the text is built until it is full, then cut, and only
     then redacted, so a 50 MB transcript costs no more than a small one.
     """
     lines = [f"Task: {session.task.strip()[:max_chars]}"]
     used = len(lines[0])
-    for st in session.tool_steps():
+    for st in session.tool_steps() if steps is None else steps:
         if used > max_chars:
             break
         why = _call_failed(st)
@@ -721,9 +723,9 @@ def condensed(session: Session, max_chars: int = 2000) -> str:
     return redact(text)
 
 
-def query_text(session: Session, max_chars: int = 1000) -> str:
+def query_text(session: Session, max_chars: int = 1000, steps: list[ToolStep] | None = None) -> str:
     """What the flow searches the library with: the task, then the condensed transcript."""
-    return condensed(session, max_chars)
+    return condensed(session, max_chars, steps)
 
 
 def content_words(text: str, limit: int) -> list[str]:
