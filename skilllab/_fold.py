@@ -6,7 +6,9 @@ does not hold the literal, but only if lower-casing finds every text the express
 case: ``İ`` (U+0130, lowered to two characters) and ``ı`` (U+0131) match ``i``, ``ſ`` (U+017F)
 matches ``s``, and the Kelvin sign (U+212A) matches ``k``. :func:`folded` maps those four to their
 letter first, so an ASCII literal that a case-insensitive match needs is always found in it
-(tests/test_redact.py checks the table against every code point).
+(tests/test_redact.py checks the table against every code point). :func:`for_folded` goes one
+step further: a case-insensitive expression rewritten to run on folded text, which matches there
+exactly where the original matches the text.
 
 Real transcripts need it: a quarter of the messages LLM agents write hold a curly quote, an
 arrow or a dash, and without it each of those was searched with every expression.

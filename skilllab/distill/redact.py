@@ -21,8 +21,9 @@ audit can say what it found without ever printing the value. The rules cover:
 A match becomes ``[REDACTED]`` (the key name is kept, so the text still reads). Every pattern is a
 single pass without nested or overlapping repetition, and the generic token checks run in Python
 on tokens found by a plain character class, so redaction is linear in the size of the text. A
-rule whose literals (``AKIA``, ``ghp_``, ``://``...) a text lacks is skipped: the same result for
-less work, since most texts hold none of them.
+rule whose literals (``AKIA``, ``ghp_``, ``://``...) a text lacks is skipped, and so are the rules
+that need a long run of token characters (hex digests, bot tokens, random tokens) on a text with
+none: the same result for less work, since most texts hold none of them.
 """
 
 from __future__ import annotations
