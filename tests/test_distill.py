@@ -255,6 +255,17 @@ def test_ledger_keeps_positions_and_reads_records_from_disk(tmp_path):
     assert len(fresh) == 2 and fresh.get("c") is None and fresh.get("b")["skill"] == "restart-pod"
     fresh.add({"session_id": "c", "decision": "skip"})
     assert Ledger(led.path).get("c") == {"session_id": "c", "decision": "skip"}
+    # a line this ledger appends is noted without reading it back: the same positions as a
+    # ledger that reads the whole file, whether or not another writer appended in between
+    for sid in ("d", "a", "e"):
+        fresh.add({"session_id": sid, "decision": "skip", "note": "é\x00"})
+    Ledger(led.path).add({"session_id": "f", "decision": "create"})  # another handle, another process
+    fresh.add({"session_id": "g", "decision": "skip"})
+    reread = Ledger(led.path)
+    assert len(reread) == len(fresh) == 7
+    state = lambda x: (x._at, list(x._start), list(x._length), list(x._line), x._size, x._count)  # noqa: E731
+    assert state(fresh) == state(reread) and fresh.line_of("a") == reread.line_of("a") == 7
+    assert fresh.get("f") == {"session_id": "f", "decision": "create"} and fresh.get("a")["note"] == "é\x00"
 
 
 def test_a_result_record_is_its_fields_in_order_without_warning_and_timings():

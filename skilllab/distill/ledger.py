@@ -48,20 +48,23 @@ class Ledger:
             self._count += 1
             try:
                 rec = json.loads(raw.replace(b"\x00", b"").decode("utf-8"))
-                sid = rec["session_id"]
-                slot = self._at.get(sid)
-                if slot is None:  # a session's first record: a new slot (records() keeps this order)
-                    self._at[sid] = len(self._start)
-                    self._start.append(start)
-                    self._length.append(len(raw))
-                    self._line.append(self._count)
-                else:  # a later record of the same session wins
-                    self._start[slot], self._length[slot], self._line[slot] = start, len(raw), self._count
+                self._place(rec["session_id"], start, len(raw))
             except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
                 if raw.strip(b"\x00\r\n\t "):
                     self.bad_lines.append(self._count)
                     log.warning("%s:%d: unreadable ledger line skipped (its session will be distilled again)",
                                 self.path, self._count)
+
+    def _place(self, sid: str, start: int, length: int) -> None:
+        """Note that line ``self._count`` (at ``start``, ``length`` bytes) is ``sid``'s latest record."""
+        slot = self._at.get(sid)
+        if slot is None:  # a session's first record: a new slot (records() keeps this order)
+            self._at[sid] = len(self._start)
+            self._start.append(start)
+            self._length.append(length)
+            self._line.append(self._count)
+        else:  # a later record of the same session wins
+            self._start[slot], self._length[slot], self._line[slot] = start, length, self._count
 
     def line_of(self, session_id: str) -> int | None:
         self._refresh()
@@ -99,7 +102,8 @@ class Ledger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         with open(self.path, "ab") as fh:
-            if fh.tell() > 0:
+            before = fh.tell()
+            if before > 0:
                 with open(self.path, "rb") as rd:
                     rd.seek(-1, os.SEEK_END)
                     if rd.read(1) != b"\n":
@@ -108,4 +112,13 @@ class Ledger:
             fh.flush()
             if self.durable:
                 os.fsync(fh.fileno())
-        self._refresh()
+            after = fh.tell()
+        sid = record.get("session_id") if isinstance(record, dict) else None
+        if before == self._size and after == before + len(line) and isinstance(sid, str):
+            # the file held what this ledger had read, then this line alone: it is the next record
+            # (read back, the same line would give the same session id), so it is not read again
+            self._size = after
+            self._count += 1
+            self._place(sid, before, len(line))
+        else:
+            self._refresh()
