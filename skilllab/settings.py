@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import tomllib
 from dataclasses import asdict, dataclass, fields
-from pathlib import Path
 
 import tomli_w
 
@@ -30,13 +29,6 @@ class AgentSettings:
     novelty_bar: float = DEFAULT_NOVELTY_BAR  # minimum novelty for a session to create a new skill
     drift_window: int = 5  # recent outcomes looked at for drift
     drift_failures: int = 3  # failures within the window that flag a skill for review
-
-    @classmethod
-    def read(cls, path: Path) -> AgentSettings:
-        path = Path(path)
-        if not path.exists():
-            return cls()
-        return cls.parse(path.read_bytes(), str(path))
 
     @staticmethod
     def parse(data: bytes, path: str) -> AgentSettings:

@@ -234,42 +234,17 @@ def test_the_literal_prefilter_of_abandoned_attempts_changes_no_answer():
     assert abandoned("that was ſtill failing") is not None and abandoned("It’s fixed → healthy") is None
 
 
-def test_reading_a_calls_output_fast_gives_the_answers_of_the_expressions_line_by_line():
+def test_reading_a_calls_output_fast_gives_the_answers_of_the_expressions_line_by_line(monkeypatch):
     """A call's symptom line and whether it failed are ruled out on the folded text first: on every
     tool output of the bundled corpus, on single-line JSON, camelCase symptoms, letters that match
-    without case and line separators, the answers are those of the expressions run line by line
-    as written."""
+    without case and line separators, the answers are those the expressions give line by line as
+    written (the same functions with the folded forms switched off)."""
     import json
     import random
     import re
     from pathlib import Path
 
-    from skilllab.distill.transcript import (
-        _CALL_FAILED,
-        _CAMEL,
-        _READS_LOGS,
-        _SIGNAL,
-        NOTE_CHARS,
-        _first_line,
-        _output_failed,
-    )
-
-    def first_line(text, pattern):  # the reference: every line, as the expression reads it
-        for line in text.splitlines():
-            line = line.strip()
-            if line and (pattern is None or pattern.search(line) or pattern.search(_CAMEL.sub(" ", line))):
-                return line[:NOTE_CHARS] + ("…" if len(line) > NOTE_CHARS else "")
-        return ""
-
-    def output_failed(output, command):
-        head = "\n".join(output[:2000].strip().splitlines()[:2])
-        if not head:
-            return None
-        if _READS_LOGS.search(command) and not re.match(
-                r"^(error:|Error from server|.*command not found|.*no such file|.*unknown flag|.*permission denied)",
-                head, re.IGNORECASE):
-            return None
-        return first_line(output, None) if _CALL_FAILED.match(head) else None
+    import skilllab.distill.transcript as T
 
     bundled = Path(__file__).resolve().parents[1] / "datasets" / "sre-sessions.jsonl"
     calls = []
@@ -286,14 +261,19 @@ def test_reading_a_calls_output_fast_gives_the_answers_of_the_expressions_line_b
         sep = rng.choice(["\n", " ", "\u2028", "\x1c", "\r\n", "  \n  "])
         calls.append((sep.join(rng.choice(pieces) for _ in range(rng.randint(1, 5))),
                       rng.choice(["kubectl logs x", "get_user_details", "systemctl restart y"])))
-    signals = failures = 0
-    for output, command in calls:
-        got = _first_line(output, _SIGNAL)
-        assert got == first_line(output, _SIGNAL), output[:80]
-        assert _output_failed(output, command) == output_failed(output, command), output[:80]
-        signals += bool(got)
-        failures += output_failed(output, command) is not None
-    assert signals > 500 and failures > 100  # both answers are reached, not only ruled out
+
+    def answers():  # uncached: each call read afresh
+        return [(T._first_line.__wrapped__(out, T._SIGNAL), T._output_failed.__wrapped__(out, cmd))
+                for out, cmd in calls]
+
+    fast = answers()
+    everything = re.compile("")  # a folded form that rules nothing out: every line is read
+    monkeypatch.setattr(T, "_SIGNAL_FOLDED", everything)
+    monkeypatch.setattr(T, "_CALL_FAILED_FOLDED", everything)
+    as_written = answers()
+    for (output, _), got, want in zip(calls, fast, as_written):
+        assert got == want, output[:80]
+    assert sum(bool(s) for s, _ in as_written) > 500 and sum(f is not None for _, f in as_written) > 100
 
 
 def test_the_extractive_distiller_reads_a_session_once_and_never_answers_for_another(monkeypatch):
